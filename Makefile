@@ -1,0 +1,38 @@
+# rolehop: `make demo` runs the server with the example organization; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= .rolehop-demo
+DEMO_PORT ?= 4640
+# demo-only root key of the management account (never use these outside a local demo)
+DEMO_ROOT_KEY ?= AKIAROLEHOPDEMOROOT1
+DEMO_ROOT_SECRET ?= rolehop-demo-root-secret-do-not-use-in-prod
+
+.PHONY: demo test install lint types unit clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	ROLEHOP_ROOT_ACCESS_KEY_ID=$(DEMO_ROOT_KEY) ROLEHOP_ROOT_SECRET_ACCESS_KEY=$(DEMO_ROOT_SECRET) \
+		$(BIN)/rolehop demo --data-dir $(DATA_DIR) --port $(DEMO_PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+types: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test: lint types unit
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from rolehop.cli.main import main
+
+main()

@@ -1,0 +1,105 @@
+"""Composition root: builds the store, runtime, API and console, and routes requests between them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from rolehop.config import ServerConfig, load_keyring
+from rolehop.services import bootstrap
+from rolehop.services.registry import load_all
+from rolehop.services.runtime import Clock, Runtime, Settings, system_clock
+from rolehop.store.sql import SqlStore
+from rolehop.wire.api import Api, HttpRequest, HttpResponse, header_pairs, is_api_request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runtime:
+    load_all()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(config.store_url)
+    settings = Settings(management_account_id=config.management_account_id, dev=config.dev)
+    return Runtime(store, load_keyring(config.data_dir), settings, clock=clock)
+
+
+class RolehopApp:
+    def __init__(self, runtime: Runtime, config: ServerConfig) -> None:
+        self.rt = runtime
+        self.config = config
+        self.api = Api(runtime)
+        self.bootstrap()
+
+    def bootstrap(self) -> None:
+        bootstrap.bootstrap(self.rt, self.config.root_access_key_id, self.config.root_secret.reveal() or None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        req = HttpRequest(
+            method=scope["method"],
+            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1") or "/",
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=header_pairs(scope["headers"]),
+            body=body,
+            client_ip=(scope.get("client") or ("", 0))[0],
+            secure=scope.get("scheme") == "https",
+        )
+        await _respond(send, self.route(req))
+
+    def route(self, req: HttpRequest) -> HttpResponse:
+        if req.path == "/_rolehop/health" and req.method in ("GET", "HEAD"):
+            return _json(200, {"status": "ok", "account": self.rt.settings.management_account_id})
+        if req.path == "/_rolehop/reset":
+            if not self.rt.settings.dev or req.method != "POST":
+                return _json(404, {"error": "not found"})
+            self.rt.store.reset()
+            self.rt.changed()
+            self.bootstrap()
+            return _json(200, {"status": "reset"})
+        if is_api_request(req):
+            return self.api.handle(req)
+        return _json(404, {"error": "not found"})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.rt.key_usage.flush()
+                self.rt.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(status, json.dumps(payload).encode(), [("content-type", "application/json")])
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, response: HttpResponse) -> None:
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def create_app(config: ServerConfig, *, clock: Clock = system_clock) -> RolehopApp:
+    return RolehopApp(build_runtime(config, clock=clock), config)

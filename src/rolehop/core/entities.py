@@ -1,0 +1,99 @@
+"""The IAM domain as immutable values. Storage maps rows to these; services return shapes from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from rolehop.core import arn
+
+IdentityKind = Literal["user", "group", "role"]
+AttachableKind = Literal["user", "group", "role"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    name: str
+    email: str
+    created_at: datetime
+    alias: str | None = None
+    display_name: str | None = None  # the console's "name in the console" (e.g. "Production")
+    is_management: bool = False
+    status: str = "ACTIVE"
+
+    @property
+    def root_arn(self) -> str:
+        return arn.root_arn(self.account_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A user, group or role: they share identity, naming, path and uniqueness rules."""
+
+    kind: IdentityKind
+    unique_id: str
+    account_id: str
+    name: str
+    path: str
+    created_at: datetime
+    boundary_arn: str | None = None  # users and roles
+    description: str | None = None  # roles
+    trust_policy: str | None = None  # roles
+    max_session_duration: int | None = None  # roles
+
+    @property
+    def arn(self) -> str:
+        return arn.iam_arn(self.account_id, self.kind, self.path, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPolicy:
+    policy_id: str
+    arn: str
+    account_id: str | None  # None: AWS-managed
+    name: str
+    path: str
+    default_version_id: str
+    created_at: datetime
+    updated_at: datetime
+    description: str | None = None
+    attachment_count: int = 0
+    boundary_count: int = 0
+    next_version: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    policy_id: str
+    version_id: str
+    document: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePolicy:
+    owner_kind: IdentityKind
+    owner_id: str
+    name: str
+    document: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    access_key_id: str
+    account_id: str
+    user_id: str | None  # None: the account's root key
+    sealed_secret: bytes = field(repr=False)
+    status: Literal["Active", "Inactive"]
+    created_at: datetime
+    last_used_at: datetime | None = None
+    last_used_service: str | None = None
+    last_used_region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    key: str
+    value: str

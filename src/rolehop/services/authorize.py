@@ -1,0 +1,199 @@
+"""Authorization of every call: the request context, the caller's policies, and one evaluator.
+
+Nothing here decides by itself: the decision is `rolehop.core.policy.evaluate`'s. This module only
+gathers its inputs (compiled once and cached) and turns a denial into AWS's AccessDenied message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from rolehop.core.arn import account_of
+from rolehop.core.errors import AccessDenied, MalformedPolicyDocument
+from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
+from rolehop.services.call import Call, Caller
+from rolehop.services.ports import Tx
+from rolehop.services.runtime import Runtime
+
+ContextValue = str | Sequence[str]
+_PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
+_parsed: dict[str, Policy] = {}
+
+
+def compiled(document: str, name: str) -> Policy:
+    """Each distinct policy text is compiled once per process, never per request."""
+    key = name + "\0" + document
+    policy = _parsed.get(key)
+    if policy is None:
+        if len(_parsed) > 50_000:
+            _parsed.clear()
+        policy = _parsed[key] = parse_policy(document, name=name)
+    return policy
+
+
+def _identity_policies(tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tuple[Policy, ...]]:
+    """(identity-based policies, permissions boundary) of a user or of the role behind a session."""
+    identity = caller.identity
+    if identity is None:
+        return (), ()
+    owners = [identity]
+    if identity.kind == "user":
+        owners += tx.groups_of(identity.unique_id)
+    docs: list[Policy] = []
+    for owner in owners:
+        for inline in tx.list_inline(owner.kind, owner.unique_id):
+            docs.append(compiled(inline.document, f"{owner.kind}/{owner.name}/{inline.name}"))
+        for managed in tx.attached_policies(owner.kind, owner.unique_id):
+            version = tx.get_version(managed.policy_id, managed.default_version_id)
+            if version is not None:
+                docs.append(compiled(version.document, managed.arn))
+    boundary: tuple[Policy, ...] = ()
+    if identity.boundary_arn:
+        managed = tx.get_policy(identity.boundary_arn)
+        version = tx.get_version(managed.policy_id, managed.default_version_id) if managed else None
+        # a boundary that no longer resolves allows nothing: fail closed
+        boundary = (compiled(version.document if version else '{"Statement":[]}', identity.boundary_arn),)
+    return tuple(docs), boundary
+
+
+def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]:
+    claims = caller.claims
+    if claims is None or (not claims.session_policy and not claims.session_policy_arns):
+        return ()
+    docs = []
+    if claims.session_policy:
+        docs.append(compiled(claims.session_policy, "session-policy"))
+    for policy_arn in claims.session_policy_arns:
+        managed = tx.get_policy(policy_arn)
+        version = tx.get_version(managed.policy_id, managed.default_version_id) if managed else None
+        if version is not None:
+            docs.append(compiled(version.document, policy_arn))
+    return tuple(docs)
+
+
+def policy_set(rt: Runtime, caller: Caller, *, resource_policy: Policy | None = None) -> PolicySet:
+    def load() -> object:
+        with rt.store.transaction() as tx:
+            identity, boundary = _identity_policies(tx, caller)
+            return identity, boundary, _session_policies(rt, tx, caller)
+
+    key = (caller.user_id, caller.claims.access_key_id if caller.claims else "")
+    identity, boundary, session = rt.cached("policy-sets", key, load)  # type: ignore[misc]
+    return PolicySet(identity=identity, resource=resource_policy, boundaries=boundary, session=session)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def request_context(call: Call, extra: Mapping[str, ContextValue] | None = None) -> dict[str, ContextValue]:
+    caller, now = call.caller, call.now
+    ctx: dict[str, ContextValue] = {
+        "aws:PrincipalArn": caller.identity.arn if caller.kind == "assumed-role" and caller.identity else caller.arn,
+        "aws:PrincipalAccount": caller.account_id,
+        "aws:PrincipalType": _PRINCIPAL_TYPE[caller.kind],
+        "aws:userid": caller.user_id,
+        "aws:CurrentTime": _iso(now),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SecureTransport": "true" if call.secure_transport else "false",
+        "aws:RequestedRegion": call.region,
+    }
+    if caller.user_name:
+        ctx["aws:username"] = caller.user_name
+    if call.source_ip:
+        ctx["aws:SourceIp"] = call.source_ip
+    claims = caller.claims
+    if claims is not None:
+        # temporary credentials always say whether MFA was used; long-term keys leave the key absent
+        ctx["aws:MultiFactorAuthPresent"] = "true" if claims.mfa_authenticated else "false"
+        ctx["aws:TokenIssueTime"] = _iso(datetime.fromtimestamp(claims.issued_at, now.tzinfo))
+        if claims.mfa_authenticated and claims.mfa_auth_time is not None:
+            ctx["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - claims.mfa_auth_time))
+        if claims.source_identity:
+            ctx["aws:SourceIdentity"] = claims.source_identity
+        for key, value in claims.tags:
+            ctx[f"aws:PrincipalTag/{key}"] = value
+    for key, value in principal_tags(call.runtime, caller).items():
+        ctx.setdefault(f"aws:PrincipalTag/{key}", value)
+    if extra:
+        ctx.update(extra)
+    return ctx
+
+
+def principal_tags(rt: Runtime, caller: Caller) -> dict[str, str]:
+    identity = caller.identity
+    if identity is None:
+        return {}
+
+    def load() -> object:
+        with rt.store.transaction() as tx:
+            return {t.key: t.value for t in tx.tags_of(identity.kind, identity.unique_id)}
+
+    return rt.cached("principal-tags", identity.unique_id, load)  # type: ignore[return-value]
+
+
+def decide(
+    call: Call,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+    resource_policy: Policy | None = None,
+) -> Decision:
+    caller = call.caller
+    request = Request(
+        principal=caller.arn,
+        action=action,
+        resource=resource,
+        resource_account=resource_account or account_of(resource) or caller.account_id,
+        context=request_context(call, context),
+    )
+    return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy))
+
+
+def authorize(
+    call: Call,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+) -> None:
+    """Raises AccessDenied unless the caller may perform `action` on `resource`."""
+    caller = call.caller
+    owner = resource_account or account_of(resource) or caller.account_id
+    if caller.is_root and caller.claims is None and owner in (caller.account_id, "aws", ""):
+        return  # the root user may do anything in its own account (SCPs do not bind the management account)
+    decision = decide(call, action, resource, resource_account=owner, context=context)
+    if decision.decision != "Allowed":
+        raise AccessDenied(denial_message(caller.arn, action, resource, decision))
+
+
+_LAYER_NAMES = {
+    "identity": "identity-based policy",
+    "boundary": "permissions boundary",
+    "session": "session policy",
+    "scp": "service control policy",
+    "rcp": "resource control policy",
+    "resource": "resource-based policy",
+}
+
+
+def denial_message(principal: str, action: str, resource: str, decision: Decision) -> str:
+    head = f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
+    if decision.decision == "ExplicitlyDenied":
+        layer = "identity"
+        for match in decision.matched:
+            if match.effect == "Deny":
+                layer = getattr(match, "layer", layer)
+                break
+        name = _LAYER_NAMES.get(layer, "identity-based policy")
+        article = "an" if name[0] in "aeiou" else "a"
+        return f"{head} with an explicit deny in {article} {name}"
+    missing = decision.missing[0] if decision.missing else "identity"
+    return f"{head} because no {_LAYER_NAMES.get(missing, 'identity-based policy')} allows the {action} action"
+
+
+__all__ = ["MalformedPolicyDocument", "authorize", "compiled", "decide", "policy_set", "request_context"]

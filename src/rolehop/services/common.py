@@ -1,0 +1,88 @@
+"""Helpers shared by IAM operations: pagination, names and paths, tags, lookups that raise."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from rolehop.core import arn
+from rolehop.core.entities import Identity, IdentityKind, Tag
+from rolehop.core.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from rolehop.services.authorize import authorize
+from rolehop.services.call import Call
+from rolehop.services.ports import Tx
+
+T = TypeVar("T")
+
+_KIND_TITLE = {"user": "user", "group": "group", "role": "role"}
+MAX_TAGS = 50
+
+
+def paginate(items: Sequence[T], params: dict[str, Any], key: Callable[[T], str]) -> tuple[list[T], dict[str, Any]]:
+    """IAM's Marker/MaxItems/IsTruncated paging over a list sorted by `key`."""
+    max_items = int(params.get("MaxItems") or 100)
+    start = 0
+    marker = params.get("Marker")
+    if marker:
+        try:
+            after = base64.urlsafe_b64decode(marker.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError) as e:
+            raise ValidationError("Invalid Marker.") from e
+        while start < len(items) and key(items[start]) <= after:
+            start += 1
+    page = list(items[start : start + max_items])
+    more: dict[str, Any] = {"IsTruncated": start + max_items < len(items)}
+    if more["IsTruncated"]:
+        more["Marker"] = base64.urlsafe_b64encode(key(page[-1]).encode()).decode()
+    return page, more
+
+
+def check_path(path: str | None) -> str:
+    path = path or "/"
+    if not (path.startswith("/") and path.endswith("/")) or "//" in path:
+        raise ValidationError(
+            "The specified value for path is invalid. It must begin and end with / and contain only "
+            "alphanumeric characters and/or / characters."
+        )
+    return path
+
+
+def require(tx: Tx, kind: IdentityKind, account_id: str, name: str) -> Identity:
+    found = tx.get_identity(kind, account_id, name)
+    if found is None:
+        raise NoSuchEntity(f"The {_KIND_TITLE[kind]} with name {name} cannot be found.")
+    return found
+
+
+def tags_param(params: dict[str, Any]) -> list[Tag]:
+    tags = [Tag(t["Key"], t.get("Value", "")) for t in params.get("Tags") or []]
+    keys = [t.key.lower() for t in tags]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    return tags
+
+
+def add_tags(tx: Tx, kind: str, resource_id: str, tags: list[Tag]) -> None:
+    existing = {t.key.lower(): t for t in tx.tags_of(kind, resource_id)}
+    # a key that differs only in case replaces the old one (IAM tag keys are case-insensitive)
+    replaced = [existing[t.key.lower()].key for t in tags if t.key.lower() in existing]
+    if len(existing) - len(replaced) + len(tags) > MAX_TAGS:
+        raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
+    tx.remove_tags(kind, resource_id, replaced)
+    tx.set_tags(kind, resource_id, tags)
+
+
+def tag_shapes(tags: list[Tag]) -> list[dict[str, str]]:
+    return [{"Key": t.key, "Value": t.value} for t in tags]
+
+
+def existing(call: Call, kind: IdentityKind, name: str, action: str) -> Identity:
+    """Authorize `action` on the identity's ARN, then return it (NoSuchEntity only after authorization)."""
+    with call.runtime.store.transaction() as tx:
+        found = tx.get_identity(kind, call.caller.account_id, name)
+    authorize(call, action, found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name))
+    if found is None:
+        raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+    return found

@@ -1,0 +1,151 @@
+"""IAM users: CreateUser, GetUser, UpdateUser, DeleteUser, ListUsers, tags and permissions boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rolehop.core import arn
+from rolehop.core.entities import Identity
+from rolehop.core.errors import DeleteConflict, NoSuchEntity
+from rolehop.core.ids import USER_PREFIX, unique_id
+from rolehop.services.authorize import authorize
+from rolehop.services.call import Call
+from rolehop.services.common import add_tags, check_path, existing, paginate, tag_shapes, tags_param
+from rolehop.services.registry import Params, Result, operation
+from rolehop.services.shapes import user_shape
+
+
+def user_arn_for(call: Call, name: str, path: str = "/") -> str:
+    return arn.iam_arn(call.caller.account_id, "user", path, name)
+
+
+@operation("iam", "CreateUser")
+def create_user(call: Call, p: Params) -> Result:
+    path = check_path(p.get("Path"))
+    name = p["UserName"]
+    tags = tags_param(p)
+    authorize(call, "iam:CreateUser", user_arn_for(call, name, path))
+    if p.get("PermissionsBoundary"):
+        authorize(call, "iam:PutUserPermissionsBoundary", user_arn_for(call, name, path))
+    rt = call.runtime
+    user = Identity(
+        "user",
+        unique_id(USER_PREFIX, rt.random(11)),
+        call.caller.account_id,
+        name,
+        path,
+        call.now,
+        boundary_arn=p.get("PermissionsBoundary"),
+    )
+    with rt.store.transaction() as tx:
+        if user.boundary_arn and tx.get_policy(user.boundary_arn) is None:
+            raise NoSuchEntity(f"Policy {user.boundary_arn} does not exist or is not attachable.")
+        tx.insert_identity(user)
+        add_tags(tx, "user", user.unique_id, tags)
+    rt.changed()
+    return {"User": user_shape(user, tags)}
+
+
+@operation("iam", "GetUser")
+def get_user(call: Call, p: Params) -> Result:
+    name = p.get("UserName") or call.caller.user_name
+    if name is None:
+        if call.caller.is_root:  # root calling GetUser without a name describes the account's root
+            caller = call.caller
+            return {"User": {"Path": "/", "UserName": "", "UserId": caller.account_id, "Arn": caller.arn,
+                             "CreateDate": call.now}}
+        raise NoSuchEntity("Must specify userName when calling with non-User credentials")
+    user = existing(call, "user", name, "iam:GetUser")
+    with call.runtime.store.transaction() as tx:
+        tags = tx.tags_of("user", user.unique_id)
+    return {"User": user_shape(user, tags)}
+
+
+@operation("iam", "ListUsers")
+def list_users(call: Call, p: Params) -> Result:
+    prefix = check_path(p.get("PathPrefix"))
+    authorize(call, "iam:ListUsers", user_arn_for(call, ""))
+    with call.runtime.store.transaction() as tx:
+        users = tx.list_identities("user", call.caller.account_id, prefix)
+    page, more = paginate(users, p, key=lambda u: u.name.lower())
+    return {"Users": [user_shape(u) for u in page], **more}
+
+
+@operation("iam", "UpdateUser")
+def update_user(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:UpdateUser")
+    new_name = p.get("NewUserName") or user.name
+    new_path = check_path(p.get("NewPath") or user.path)
+    if new_name != user.name or new_path != user.path:
+        authorize(call, "iam:UpdateUser", user_arn_for(call, new_name, new_path))
+    with call.runtime.store.transaction() as tx:
+        tx.update_identity(replace(user, name=new_name, path=new_path))
+    call.runtime.changed()
+    return {}
+
+
+@operation("iam", "DeleteUser")
+def delete_user(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:DeleteUser")
+    with call.runtime.store.transaction() as tx:
+        if tx.keys_of(user.account_id, user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if tx.list_inline("user", user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if tx.attached_policies("user", user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if tx.groups_of(user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        tx.delete_identity(user.unique_id)
+    call.runtime.changed()
+    return {}
+
+
+@operation("iam", "TagUser")
+def tag_user(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:TagUser")
+    tags = tags_param(p)
+    with call.runtime.store.transaction() as tx:
+        add_tags(tx, "user", user.unique_id, tags)
+    call.runtime.changed()
+    return {}
+
+
+@operation("iam", "UntagUser")
+def untag_user(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:UntagUser")
+    with call.runtime.store.transaction() as tx:
+        existing = {t.key.lower(): t.key for t in tx.tags_of("user", user.unique_id)}
+        keys = [existing[k.lower()] for k in p["TagKeys"] if k.lower() in existing]
+        tx.remove_tags("user", user.unique_id, keys)
+    call.runtime.changed()
+    return {}
+
+
+@operation("iam", "ListUserTags")
+def list_user_tags(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:ListUserTags")
+    with call.runtime.store.transaction() as tx:
+        tags = tx.tags_of("user", user.unique_id)
+    page, more = paginate(tags, p, key=lambda t: t.key)
+    return {"Tags": tag_shapes(page), **more}
+
+
+@operation("iam", "PutUserPermissionsBoundary")
+def put_user_permissions_boundary(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:PutUserPermissionsBoundary")
+    with call.runtime.store.transaction() as tx:
+        if tx.get_policy(p["PermissionsBoundary"]) is None:
+            raise NoSuchEntity(f"Policy {p['PermissionsBoundary']} does not exist or is not attachable.")
+        tx.update_identity(replace(user, boundary_arn=p["PermissionsBoundary"]))
+    call.runtime.changed()
+    return {}
+
+
+@operation("iam", "DeleteUserPermissionsBoundary")
+def delete_user_permissions_boundary(call: Call, p: Params) -> Result:
+    user = existing(call, "user", p["UserName"], "iam:DeleteUserPermissionsBoundary")
+    with call.runtime.store.transaction() as tx:
+        tx.update_identity(replace(user, boundary_arn=None))
+    call.runtime.changed()
+    return {}

@@ -1,0 +1,74 @@
+"""The running service's shared state: store, key ring, clock, randomness and hot-path caches."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rolehop.core.keyring import KeyRing
+from rolehop.services.ports import Store
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Settings:
+    management_account_id: str
+    dev: bool = False
+    default_region: str = "us-east-1"
+    # Other nodes see an IAM change within this many seconds (IAM itself is eventually consistent).
+    cache_seconds: float = 5.0
+
+
+class Runtime:
+    def __init__(
+        self,
+        store: Store,
+        ring: KeyRing,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.store = store
+        self.ring = ring
+        self.settings = settings
+        self.clock = clock
+        self.random = random
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.caches: dict[str, dict[object, tuple[int, float, object]]] = {}
+        from rolehop.services.key_usage import KeyUsage  # noqa: PLC0415 - avoids an import cycle
+
+        self.key_usage = KeyUsage(self)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def changed(self) -> None:
+        """Every write calls this so this node's caches never serve what it has just changed."""
+        with self._lock:
+            self._generation += 1
+
+    def cached(self, cache: str, key: object, load: Callable[[], object]) -> object:
+        """A value from `load`, reused until a local write or `cache_seconds` (for other nodes' writes)."""
+        entries = self.caches.setdefault(cache, {})
+        hit = entries.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] == self._generation and hit[1] > now:
+            return hit[2]
+        generation = self._generation
+        value = load()
+        if len(entries) > 100_000:  # bound memory under a flood of distinct keys
+            entries.clear()
+        entries[key] = (generation, now + self.settings.cache_seconds, value)
+        return value

@@ -1,0 +1,131 @@
+"""Tables. The Alembic migrations create exactly these; a test checks that the two agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("email", String(256), nullable=False),
+    Column("alias", String(63), unique=True),
+    Column("display_name", String(128)),
+    Column("is_management", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Users, groups and roles share one table: the same naming, path and uniqueness rules.
+identities = Table(
+    "identities",
+    metadata,
+    Column("unique_id", String(32), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),  # lower-cased: IAM names are unique ignoring case
+    Column("path", String(512), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("boundary_arn", String(2048)),
+    Column("description", String(1000)),
+    Column("trust_policy", Text),
+    Column("max_session_duration", Integer),
+    UniqueConstraint("account_id", "kind", "name_key", name="uq_identity_name"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("identities.unique_id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(32), ForeignKey("identities.unique_id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_group_members_user", group_members.c.user_id)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("policy_id", String(32), primary_key=True),
+    Column("arn", String(2048), nullable=False, unique=True),
+    Column("arn_key", String(2048), nullable=False, unique=True),  # lower-cased, for name uniqueness
+    Column("account_id", String(12)),  # NULL: AWS-managed
+    Column("name", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("description", String(1000)),
+    Column("default_version_id", String(16), nullable=False),
+    Column("next_version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("policy_id", String(32), ForeignKey("policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column("version_id", String(16), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("policy_id", String(32), ForeignKey("policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column("principal_kind", String(8), primary_key=True),
+    Column(
+        "principal_id",
+        String(32),
+        ForeignKey("identities.unique_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+Index("ix_attachments_principal", attachments.c.principal_id)
+
+inline_policies = Table(
+    "inline_policies",
+    metadata,
+    Column("owner_id", String(32), ForeignKey("identities.unique_id", ondelete="CASCADE"), primary_key=True),
+    Column("owner_kind", String(8), nullable=False),
+    Column("name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), ForeignKey("identities.unique_id", ondelete="CASCADE")),
+    Column("sealed_secret", LargeBinary, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("last_used_service", String(64)),
+    Column("last_used_region", String(64)),
+)
+Index("ix_access_keys_owner", access_keys.c.account_id, access_keys.c.user_id)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("resource_kind", String(16), primary_key=True),
+    Column("resource_id", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+)

@@ -1,0 +1,179 @@
+"""The AWS API over ASGI: Query (IAM, STS) and JSON 1.1 (Organizations) on one endpoint.
+
+A request is authenticated (SigV4), routed by its credential scope's service and its Action or
+X-Amz-Target, decoded by botocore's model of the operation, handled by the service function named
+after it, and answered in that protocol's shape. Every failure is an AWS-shaped error.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from rolehop.core.errors import AwsError, InternalFailure, InvalidAction, MalformedQueryString
+from rolehop.services.authenticate import authenticate
+from rolehop.services.call import Call
+from rolehop.services.registry import OPERATIONS
+from rolehop.services.runtime import Runtime
+from rolehop.wire import json_protocol, query
+from rolehop.wire.models import operation_model
+
+log = logging.getLogger("rolehop.api")
+
+MAX_BODY = 1 << 20
+JSON_TARGETS = {"AWSOrganizationsV20161128": "organizations"}
+QUERY_SERVICES = ("iam", "sts")
+# presigned requests carry these next to the operation's own parameters
+_SIGNING_PARAMS = frozenset(
+    {
+        "Action",
+        "Version",
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+    }
+)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    query_string: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    client_ip: str
+    secure: bool
+
+    @property
+    def target(self) -> str:
+        return self.path + ("?" + self.query_string if self.query_string else "")
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+
+
+def is_api_request(req: HttpRequest) -> bool:
+    """DESIGN.md: SigV4, an Action parameter or X-Amz-Target make a request the API's."""
+    if req.header("x-amz-target") or (req.header("authorization") or "").startswith("AWS4-"):
+        return True
+    params = dict(parse_qsl(req.query_string))
+    if "Action" in params or "X-Amz-Credential" in params:
+        return True
+    return req.method == "POST" and b"Action=" in req.body[:4096] and _is_form(req)
+
+
+def _is_form(req: HttpRequest) -> bool:
+    return (req.header("content-type") or "").startswith("application/x-www-form-urlencoded")
+
+
+def _form_params(req: HttpRequest) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(req.query_string, keep_blank_values=True, strict_parsing=False)
+        if req.method == "POST" and _is_form(req):
+            pairs += parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise MalformedQueryString("The query string is malformed.") from e
+    return dict(pairs)
+
+
+class Api:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    def handle(self, req: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        target = req.header("x-amz-target")
+        try:
+            if len(req.body) > MAX_BODY:
+                raise AwsError("Request body too large", code="RequestEntityTooLarge", status=413)
+            if target:
+                return self._json(req, target, request_id)
+            return self._query(req, request_id)
+        except AwsError as e:
+            return self._error(e, request_id, json_style=bool(target))
+        except Exception:  # a bug must still answer like AWS, without details
+            log.exception("internal failure, request %s", request_id)
+            return self._error(InternalFailure("We encountered an internal error. Please try again."), request_id,
+                               json_style=bool(target))
+
+    def _call(self, req: HttpRequest, request_id: str) -> tuple[Call, str]:
+        caller, scope = authenticate(self.rt, req.method, req.target, req.headers, req.body)
+        call = Call(
+            runtime=self.rt,
+            caller=caller,
+            request_id=request_id,
+            now=self.rt.clock(),
+            service=scope.service,
+            region=scope.region,
+            source_ip=req.client_ip,
+            secure_transport=req.secure,
+        )
+        return call, scope.service
+
+    def _query(self, req: HttpRequest, request_id: str) -> HttpResponse:
+        params = _form_params(req)
+        action = params.get("Action")
+        call, service = self._call(req, request_id)
+        if service not in QUERY_SERVICES:
+            raise InvalidAction(f"The action {action} is not valid for this web service.")
+        if not action:
+            raise InvalidAction("Missing Action")
+        model = operation_model(service, action)
+        handler = OPERATIONS.get((service, action))
+        if handler is None:
+            raise InvalidAction(f"The action {action} is not supported by rolehop.")
+        args = query.parse_query(model, {k: v for k, v in params.items() if k not in _SIGNING_PARAMS})
+        result = handler(call, args)
+        body = query.serialize_query_response(model, result, request_id)
+        return HttpResponse(200, body, [("content-type", "text/xml"), ("x-amzn-RequestId", request_id)])
+
+    def _json(self, req: HttpRequest, target: str, request_id: str) -> HttpResponse:
+        prefix, _, action = target.partition(".")
+        service = JSON_TARGETS.get(prefix)
+        if service is None:
+            raise AwsError(f"Unknown target {target}", code="UnknownOperationException", status=400)
+        call, scoped = self._call(req, request_id)
+        if scoped != service:
+            raise AwsError("Credential should be scoped to correct service: 'organizations'.",
+                           code="InvalidSignatureException", status=400)
+        model = operation_model(service, action)
+        handler = OPERATIONS.get((service, action))
+        if handler is None:
+            raise AwsError(f"The operation {action} is not supported by rolehop.", code="UnknownOperationException",
+                           status=400)
+        result = handler(call, json_protocol.parse_json(model, req.body))
+        body = json_protocol.serialize_json_response(model, result)
+        return HttpResponse(200, body, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)])
+
+    def _error(self, e: AwsError, request_id: str, *, json_style: bool) -> HttpResponse:
+        if json_style:
+            body, headers = json_protocol.serialize_json_error(e.code, e.message)
+            return HttpResponse(e.status, body, [*headers.items(), ("x-amzn-RequestId", request_id)])
+        body = query.serialize_query_error(e.code, e.message, sender=e.sender, request_id=request_id)
+        return HttpResponse(e.status, body, [("content-type", "text/xml"), ("x-amzn-RequestId", request_id)])
+
+
+def header_pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+
+

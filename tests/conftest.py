@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from support import FakeClock, LiveServer  # noqa: E402
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """One clock for server and client: botocore signs at the time the server believes it is."""
+    fake = FakeClock()
+    import botocore.auth
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: fake.now.replace(tzinfo=None))
+    return fake
+
+
+@pytest.fixture
+def server(tmp_path: Path, clock: FakeClock) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path / "data", clock)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def iam(server: LiveServer):  # type: ignore[no-untyped-def]
+    return server.client("iam")
+
+
+@pytest.fixture
+def sts(server: LiveServer):  # type: ignore[no-untyped-def]
+    return server.client("sts")

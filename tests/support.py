@@ -1,0 +1,76 @@
+"""Test support: a live rolehop on an ephemeral port, a controllable clock, real boto3 clients."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import uvicorn
+
+from rolehop.app import RolehopApp, build_runtime
+from rolehop.config import Secret, ServerConfig
+
+ROOT_KEY = "AKIAROLEHOPTESTROOT1"
+ROOT_SECRET = "test/root/secret/0123456789abcdefghijklmn"
+
+
+@dataclass
+class FakeClock:
+    """The server's and the client's clock in tests: moved by hand, never by sleeping."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class LiveServer:
+    def __init__(self, data_dir: Path, clock: FakeClock, *, database_url: str | None = None,
+                 account_id: str | None = None) -> None:
+        self.clock = clock
+        self.config = ServerConfig(
+            data_dir=data_dir, database_url=database_url, dev=True, account_id=account_id,
+            root_access_key_id=ROOT_KEY, root_secret=Secret(ROOT_SECRET),
+        )
+        self.app = RolehopApp(build_runtime(self.config, clock=clock), self.config)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+
+    @property
+    def account_id(self) -> str:
+        return self.app.rt.settings.management_account_id
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def client(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None,
+               region: str = "us-east-1") -> Any:
+        return boto3.client(
+            service, endpoint_url=self.url, region_name=region, aws_access_key_id=key,
+            aws_secret_access_key=secret, aws_session_token=token,
+        )
+
+    def client_for(self, service: str, creds: dict[str, Any]) -> Any:
+        """A client from an AccessKey or Credentials shape (long-term or temporary)."""
+        return self.client(service, creds["AccessKeyId"], creds["SecretAccessKey"], creds.get("SessionToken"))

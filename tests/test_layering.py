@@ -1,0 +1,47 @@
+"""DESIGN.md's layers: wire and console never import store; core imports nothing above it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).parent.parent / "src" / "rolehop"
+CORE_ALLOWED = {"rolehop.core", "cryptography"}
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((SRC / package).rglob("*.py"))
+
+
+def test_wire_and_console_never_import_store() -> None:
+    for package in ("wire", "console"):
+        for path in modules(package):
+            bad = {n for n in imports_of(path) if n.startswith(("rolehop.store", "sqlalchemy", "alembic"))}
+            assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_services_reach_storage_only_through_ports() -> None:
+    for path in modules("services"):
+        bad = {n for n in imports_of(path) if n.startswith(("rolehop.store", "sqlalchemy", "alembic"))}
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_core_imports_only_stdlib_and_cryptography() -> None:
+    import sys
+
+    stdlib = sys.stdlib_module_names
+    for path in modules("core"):
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            ok = top in stdlib or top == "__future__" or any(name.startswith(a) for a in CORE_ALLOWED)
+            assert ok, f"{path.relative_to(SRC)} imports {name}"
