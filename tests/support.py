@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 import uvicorn
 
 from rolehop.app import RolehopApp, build_runtime
@@ -65,10 +66,12 @@ class LiveServer:
         self.thread.join(10)
 
     def client(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None,
-               region: str = "us-east-1") -> Any:
+               region: str = "us-east-1", *, validate: bool = True) -> Any:
+        """A real boto3 client; validate=False lets bad input reach the server, as other SDKs may send it."""
         return boto3.client(
             service, endpoint_url=self.url, region_name=region, aws_access_key_id=key,
             aws_secret_access_key=secret, aws_session_token=token,
+            config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
         )
 
     def client_for(self, service: str, creds: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
 from rolehop.config import DEFAULT_PORT, ServerConfig, root_key_from_env
 
@@ -42,3 +43,5 @@ def serve(host: str, port: int, database_url: str | None, data_dir: Path, dev: b
 
 
 main.add_command(policy)
+main.add_command(apply)
+main.add_command(demo)

@@ -97,3 +97,15 @@ class AccessKey:
 class Tag:
     key: str
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAccountRequest:
+    request_id: str
+    account_name: str
+    email: str
+    state: Literal["IN_PROGRESS", "SUCCEEDED", "FAILED"]
+    requested_at: datetime
+    account_id: str | None = None
+    failure_reason: str | None = None
+    completed_at: datetime | None = None

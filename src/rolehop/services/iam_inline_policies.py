@@ -6,7 +6,13 @@ from urllib.parse import quote
 
 from rolehop.core.entities import IdentityKind, InlinePolicy
 from rolehop.core.errors import NoSuchEntity
-from rolehop.core.policy.validate import GROUP_INLINE_MAX, ROLE_INLINE_MAX, USER_INLINE_MAX
+from rolehop.core.policy.validate import (
+    GROUP_INLINE_MAX,
+    ROLE_INLINE_MAX,
+    USER_INLINE_MAX,
+    inline_policy_too_large,
+    policy_size,
+)
 from rolehop.services.call import Call
 from rolehop.services.common import existing, paginate
 from rolehop.services.policy_documents import checked_document, decoded
@@ -19,8 +25,12 @@ _MAX_CHARS: dict[IdentityKind, int] = {"user": USER_INLINE_MAX, "group": GROUP_I
 def _put(call: Call, p: Params, kind: IdentityKind) -> Result:
     title = _TITLE[kind]
     owner = existing(call, kind, p[f"{title}Name"], f"iam:Put{title}Policy")
-    document = checked_document(decoded(p["PolicyDocument"]), "identity", _MAX_CHARS[kind])
+    document = checked_document(decoded(p["PolicyDocument"]), "identity", None, managed=False)
     with call.runtime.store.transaction() as tx:
+        # the quota covers all of an identity's inline policies together
+        others = [x for x in tx.list_inline(kind, owner.unique_id) if x.name != p["PolicyName"]]
+        if sum(policy_size(x.document) for x in others) + policy_size(document) > _MAX_CHARS[kind]:
+            raise inline_policy_too_large(kind, owner.name, _MAX_CHARS[kind])
         tx.put_inline(InlinePolicy(kind, owner.unique_id, p["PolicyName"], document))
     call.runtime.changed()
     return {}

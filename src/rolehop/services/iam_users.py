@@ -115,8 +115,8 @@ def tag_user(call: Call, p: Params) -> Result:
 def untag_user(call: Call, p: Params) -> Result:
     user = existing(call, "user", p["UserName"], "iam:UntagUser")
     with call.runtime.store.transaction() as tx:
-        existing = {t.key.lower(): t.key for t in tx.tags_of("user", user.unique_id)}
-        keys = [existing[k.lower()] for k in p["TagKeys"] if k.lower() in existing]
+        present = {t.key.lower(): t.key for t in tx.tags_of("user", user.unique_id)}
+        keys = [present[k.lower()] for k in p["TagKeys"] if k.lower() in present]
         tx.remove_tags("user", user.unique_id, keys)
     call.runtime.changed()
     return {}

@@ -11,9 +11,9 @@ from rolehop.services.authorize import compiled
 INVALID_ARN = "Invalid ARN:  Could not be parsed!"
 
 
-def checked_document(document: str, kind: PolicyKind, max_chars: int) -> str:
+def checked_document(document: str, kind: PolicyKind, max_chars: int | None, *, managed: bool = True) -> str:
     """Returns the document as stored (as sent) after IAM's checks; raises MalformedPolicyDocument."""
-    validate_policy(document, kind, max_chars=max_chars)
+    validate_policy(document, kind, max_chars=max_chars, managed=managed)
     compiled(document, "new")  # fail closed: what the evaluator cannot compile is never stored
     return document
 

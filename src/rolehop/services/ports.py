@@ -14,6 +14,7 @@ from typing import Protocol
 from rolehop.core.entities import (
     AccessKey,
     Account,
+    CreateAccountRequest,
     IdentityKind,
     Identity,
     InlinePolicy,
@@ -81,6 +82,11 @@ class Tx(Protocol):
     def tags_of(self, kind: str, resource_id: str) -> list[Tag]: ...
     def set_tags(self, kind: str, resource_id: str, tags: Iterable[Tag]) -> None: ...
     def remove_tags(self, kind: str, resource_id: str, keys: Iterable[str]) -> None: ...
+
+    # Organizations CreateAccount requests
+    def put_create_account_request(self, request: CreateAccountRequest) -> None: ...
+    def get_create_account_request(self, request_id: str) -> CreateAccountRequest | None: ...
+    def list_create_account_requests(self) -> list[CreateAccountRequest]: ...
 
 
 class Store(Protocol):

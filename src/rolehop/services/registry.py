@@ -27,4 +27,15 @@ def operation(service: str, name: str) -> Callable[[Handler], Handler]:
 
 def load_all() -> None:
     """Import every service module so that its operations register."""
-    from rolehop.services import iam_access_keys, iam_account, iam_groups, iam_policies, iam_users, sts  # noqa: F401
+    from rolehop.services import (  # noqa: F401
+        iam_access_keys,
+        iam_account,
+        iam_groups,
+        iam_inline_policies,
+        iam_policies,
+        iam_roles,
+        iam_users,
+        organizations,
+        sts,
+        sts_assume_role,
+    )

@@ -129,3 +129,16 @@ tags = Table(
     Column("key", String(128), primary_key=True),
     Column("value", String(256), nullable=False),
 )
+
+create_account_requests = Table(
+    "create_account_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("account_name", String(128), nullable=False),
+    Column("email", String(256), nullable=False),
+    Column("account_id", String(12)),
+    Column("state", String(16), nullable=False),
+    Column("failure_reason", String(64)),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+)

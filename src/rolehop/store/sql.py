@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from rolehop.core.entities import (
     AccessKey,
     Account,
+    CreateAccountRequest,
     Identity,
     IdentityKind,
     InlinePolicy,
@@ -334,6 +335,26 @@ class SqlTx:
             self.c.execute(
                 delete(t.tags).where(g.resource_kind == kind, g.resource_id == resource_id, g.key.in_(keys))
             )
+
+    # Organizations CreateAccount requests
+    def put_create_account_request(self, request: CreateAccountRequest) -> None:
+        values = {f: getattr(request, f) for f in CreateAccountRequest.__dataclass_fields__}
+        r = t.create_account_requests.c
+        found = self.c.execute(
+            update(t.create_account_requests).where(r.request_id == request.request_id).values(values)
+        )
+        if found.rowcount == 0:
+            self.c.execute(insert(t.create_account_requests).values(values))
+
+    def get_create_account_request(self, request_id: str) -> CreateAccountRequest | None:
+        r = t.create_account_requests.c
+        row = self.c.execute(select(t.create_account_requests).where(r.request_id == request_id)).first()
+        return CreateAccountRequest(**_row_dict(row)) if row else None
+
+    def list_create_account_requests(self) -> list[CreateAccountRequest]:
+        r = t.create_account_requests.c
+        rows = self.c.execute(select(t.create_account_requests).order_by(r.requested_at))
+        return [CreateAccountRequest(**_row_dict(x)) for x in rows]
 
     def _insert(self, table: Any, values: dict[str, Any], conflict_message: str) -> None:
         try:

@@ -1,0 +1,101 @@
+"""`rolehop apply` and `rolehop demo`: load an organization file into the store (and serve it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from rolehop.config import ServerConfig, root_key_from_env
+from rolehop.services.apply import Spec, SpecError, apply_spec, parse_spec
+
+store_options = [
+    click.option("--database-url", envvar="ROLEHOP_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in the data dir)."),
+    click.option("--data-dir", default=".rolehop", show_default=True, type=click.Path(path_type=Path),
+                 envvar="ROLEHOP_DATA_DIR"),
+]
+
+
+def with_store_options(f: Any) -> Any:
+    for option in reversed(store_options):
+        f = option(f)
+    return f
+
+
+def read_spec(file: Path) -> Spec:
+    try:
+        return parse_spec(yaml.safe_load(file.read_text()))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise click.ClickException(f"{file}: not valid YAML{where}") from e
+    except SpecError as e:
+        raise click.ClickException(f"{file}: {e}") from e
+
+
+def apply_file(file: Path, database_url: str | None, data_dir: Path) -> tuple[ServerConfig, list[str]]:
+    from rolehop.app import build_runtime
+    from rolehop.services import bootstrap
+
+    spec = read_spec(file)
+    key_id, secret = root_key_from_env()
+    config = ServerConfig(data_dir=data_dir, database_url=database_url, account_id=str(spec.management["id"]),
+                          root_access_key_id=key_id, root_secret=secret)
+    rt = build_runtime(config)
+    try:
+        bootstrap.bootstrap(rt, key_id, secret.reveal() or None)
+        return config, apply_spec(rt, spec)
+    except SpecError as e:
+        raise click.ClickException(f"{file}: {e}") from e
+    finally:
+        rt.store.close()
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_store_options
+def apply(file: Path, database_url: str | None, data_dir: Path) -> None:
+    """Create or update the organization FILE describes (idempotent; all or nothing)."""
+    _config, changes = apply_file(file, database_url, data_dir)
+    if not changes:
+        click.echo(f"No changes: the store already matches {file}.")
+        return
+    for change in changes:
+        click.echo(f"  {change}")
+    click.echo(f"Applied {file}: {len(changes)} change(s).")
+
+
+@click.command()
+@click.option("--file", "file", default="examples/aster-key.yaml", show_default=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--port", default=4640, show_default=True, type=int)
+@with_store_options
+def demo(file: Path, port: int, database_url: str | None, data_dir: Path) -> None:
+    """Apply the example organization and serve it, printing how to connect."""
+    import uvicorn
+
+    from rolehop.app import create_app
+
+    config, changes = apply_file(file, database_url, data_dir)
+    click.echo(f"Applied {file}: {len(changes)} change(s)." if changes else f"{file} already applied.")
+    config = ServerConfig(port=port, data_dir=data_dir, database_url=database_url, account_id=config.account_id,
+                          root_access_key_id=config.root_access_key_id, root_secret=config.root_secret)
+    app = create_app(config)
+    url = f"http://127.0.0.1:{port}"
+    click.echo(f"""
+rolehop is serving the {file.stem} organization at {url}
+  management account: {config.management_account_id}
+
+Point the AWS CLI or boto3 at it with the management account's root key:
+  export AWS_ENDPOINT_URL={url}
+  export AWS_ACCESS_KEY_ID={config.root_access_key_id or '<ROLEHOP_ROOT_ACCESS_KEY_ID>'}
+  export AWS_SECRET_ACCESS_KEY=<the demo secret from the Makefile, DEMO_ROOT_SECRET>
+  export AWS_DEFAULT_REGION=us-east-1
+  aws sts get-caller-identity
+  aws iam list-users
+  aws organizations list-accounts
+
+Stop with Ctrl-C.""")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
