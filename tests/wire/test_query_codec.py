@@ -118,7 +118,8 @@ def value_strategy(shape: Any, *, valid: bool, depth: int = 0) -> st.SearchStrat
     if kind == "timestamp":
         return TIMES
     if kind == "blob":
-        return st.binary(max_size=24)
+        low = shape.metadata.get("min", 0) if valid else 0
+        return st.binary(min_size=low, max_size=int(min(shape.metadata.get("max", 24), low + 24)))
     raise AssertionError(f"no strategy for {kind}")
 
 

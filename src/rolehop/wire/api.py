@@ -113,8 +113,11 @@ class Api:
             return self._error(e, request_id, json_style=bool(target))
         except Exception:  # a bug must still answer like AWS, without details
             log.exception("internal failure, request %s", request_id)
-            return self._error(InternalFailure("We encountered an internal error. Please try again."), request_id,
-                               json_style=bool(target))
+            return self._error(
+                InternalFailure("We encountered an internal error. Please try again."),
+                request_id,
+                json_style=bool(target),
+            )
 
     def _call(self, req: HttpRequest, request_id: str) -> tuple[Call, str]:
         caller, scope = authenticate(self.rt, req.method, req.target, req.headers, req.body)
@@ -154,16 +157,24 @@ class Api:
             raise AwsError(f"Unknown target {target}", code="UnknownOperationException", status=400)
         call, scoped = self._call(req, request_id)
         if scoped != service:
-            raise AwsError("Credential should be scoped to correct service: 'organizations'.",
-                           code="InvalidSignatureException", status=400)
+            raise AwsError(
+                "Credential should be scoped to correct service: 'organizations'.",
+                code="InvalidSignatureException",
+                status=400,
+            )
         model = operation_model(service, action)
         handler = OPERATIONS.get((service, action))
         if handler is None:
-            raise AwsError(f"The operation {action} is not supported by rolehop.", code="UnknownOperationException",
-                           status=400)
+            raise AwsError(
+                f"The operation {action} is not supported by rolehop.",
+                code="UnknownOperationException",
+                status=400,
+            )
         result = handler(call, json_protocol.parse_json(model, req.body))
         body = json_protocol.serialize_json_response(model, result)
-        return HttpResponse(200, body, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)])
+        return HttpResponse(
+            200, body, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
+        )
 
     def _error(self, e: AwsError, request_id: str, *, json_style: bool) -> HttpResponse:
         if json_style:
@@ -175,5 +186,3 @@ class Api:
 
 def header_pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-
-

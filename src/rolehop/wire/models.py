@@ -389,30 +389,34 @@ def _check_text(node: Scalar, value: str | bytes, path: str, out: list[Violation
 
 
 def _check_number(node: Scalar, value: float, path: str, out: list[Violation]) -> None:
-    shown = _show(node, value)
     if node.min is not None and value < node.min:
         constraint = f"Member must have value greater than or equal to {_num(node.min)}"
-        out.append(Violation(path, shown, node.sensitive, constraint, "MIN_VALUE_EXCEEDED"))
+        out.append(Violation(path, _show(node, value), node.sensitive, constraint, "MIN_VALUE_EXCEEDED"))
     if node.max is not None and value > node.max:
         constraint = f"Member must have value less than or equal to {_num(node.max)}"
-        out.append(Violation(path, shown, node.sensitive, constraint, "MAX_VALUE_EXCEEDED"))
+        out.append(Violation(path, _show(node, value), node.sensitive, constraint, "MAX_VALUE_EXCEEDED"))
 
 
 def _check_size(node: ListOf | MapOf, value: Any, path: str, out: list[Violation]) -> None:
-    shown = _show(node, value)
-    redacted = shown is None
-    if node.min is not None and len(value) < node.min:
-        constraint = f"Member must have length greater than or equal to {_num(node.min)}"
-        out.append(Violation(path, shown, redacted, constraint, "MIN_LENGTH_EXCEEDED"))
-    if node.max is not None and len(value) > node.max:
-        constraint = f"Member must have length less than or equal to {_num(node.max)}"
-        out.append(Violation(path, shown, redacted, constraint, "MAX_LENGTH_EXCEEDED"))
+    too_few = node.min is not None and len(value) < node.min
+    too_many = node.max is not None and len(value) > node.max
+    if not (too_few or too_many):
+        return
+    shown = _show(node, value)  # only now: rendering a whole list is not per-request work
+    if too_few:
+        constraint = f"Member must have length greater than or equal to {_num(node.min or 0)}"
+        out.append(Violation(path, shown, shown is None, constraint, "MIN_LENGTH_EXCEEDED"))
+    if too_many:
+        constraint = f"Member must have length less than or equal to {_num(node.max or 0)}"
+        out.append(Violation(path, shown, shown is None, constraint, "MAX_LENGTH_EXCEEDED"))
 
 
 def _show(node: Node, value: Any) -> str | None:
     """Java's toString of a value (`[a, b]`, `{Key: k}`); None when it must not be echoed."""
     if node.sensitive:
         return None
+    if value is None:
+        return "null"
     if isinstance(node, ListOf):
         items = [_show(node.item, item) for item in value]
         return None if None in items else f"[{', '.join(str(item) for item in items)}]"

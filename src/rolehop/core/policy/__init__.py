@@ -8,8 +8,9 @@ Pure: no I/O and no clock (time arrives as context keys such as aws:CurrentTime)
 """
 
 from rolehop.core.policy.compile import VERSIONS, parse_policy
-from rolehop.core.policy.evaluate import Decision, DecisionName, Layer, Match, PolicySet, evaluate
-from rolehop.core.policy.model import Policy, Statement
+from rolehop.core.policy.evaluate import Decision, DecisionName, Layer, evaluate
+from rolehop.core.policy.model import Match, Policy, Statement
+from rolehop.core.policy.policyset import PolicySet
 from rolehop.core.policy.request import Request
 
 __all__ = [

@@ -57,7 +57,7 @@ def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str = "") -
         raise MalformedPolicyDocument("The policy has no Statement.")
     items = raw if isinstance(raw, list) else [raw]
     variables = version == "2012-10-17"  # 2008-10-17 has no policy variables
-    statements = tuple(_statement(i, item, variables) for i, item in enumerate(items))
+    statements = tuple(_statement(name, i, item, variables) for i, item in enumerate(items))
     return Policy(name, version, policy_id, statements)
 
 
@@ -73,7 +73,7 @@ def _load(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     return loaded
 
 
-def _statement(index: int, raw: Any, variables: bool) -> Statement:
+def _statement(policy: str, index: int, raw: Any, variables: bool) -> Statement:
     if not isinstance(raw, Mapping):
         raise MalformedPolicyDocument(f"Statement {index} must be an object.")
     unknown = set(raw) - _STATEMENT
@@ -93,6 +93,7 @@ def _statement(index: int, raw: Any, variables: bool) -> Statement:
     actions = tuple(Glob(tokenize(a.lower())) for a in _strings(action_raw, action_key, index))
     resources = None if resource_key is None else _resources(resource_raw, resource_key, index, variables)
     return Statement(
+        policy=policy,
         index=index,
         sid=sid,
         effect=effect,

@@ -111,7 +111,7 @@ def _compare(kind: str, cmp: str) -> Callable[[Any, Any], bool]:
     if kind == "arn":
         return lambda r, p: bool(p.match(r[0], r[1]))
     if kind == "ip":
-        return lambda r, p: bool(r.version == p.version and r in p)
+        return values.in_network
     return _CMP[cmp]
 
 

@@ -28,21 +28,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rolehop.core.policy.guardrails import ALWAYS_ALLOWED, aws_owned_resource_change
-from rolehop.core.policy.model import Effect, Policy, Statement
+from rolehop.core.policy.model import Match, Statement
+from rolehop.core.policy.policyset import PolicySet, Statements
 from rolehop.core.policy.principals import Kind, Named
 from rolehop.core.policy.request import Request
 
 DecisionName = Literal["Allowed", "ExplicitlyDenied", "ImplicitlyDenied"]
 Layer = Literal["scp", "rcp", "resource", "identity", "boundary", "session", "aws-managed"]
 _RESOURCE_POLICY_REQUIRED = ("sts:assumerole", "sts:tagsession", "sts:setsourceidentity", "sts:setcontext")
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    policy: str
-    statement: int
-    sid: str | None
-    effect: Effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,64 +49,49 @@ class Decision:
         return self.decision == "Allowed"
 
 
-@dataclass(frozen=True, slots=True)
-class PolicySet:
-    identity: tuple[Policy, ...] = ()
-    resource: Policy | None = None
-    boundaries: tuple[Policy, ...] = ()
-    session: tuple[Policy, ...] = ()
-    scps: tuple[tuple[Policy, ...], ...] = ()
-    rcps: tuple[tuple[Policy, ...], ...] = ()
-
-
-Hit = tuple[Policy, Statement]
 _GRANTED = Decision("Allowed")
 
 
 class _Scan:
-    """Allow and Deny statements that matched, per layer, and how the resource policy names
-    the caller."""
+    """Allow and Deny statements that matched, and how the resource policy names the caller."""
 
     __slots__ = ("allows", "denies", "named")
 
     def __init__(self) -> None:
-        self.allows: list[Hit] = []
-        self.denies: list[Hit] = []
+        self.allows: list[Statement] = []
+        self.denies: list[Statement] = []
         self.named = Named.NONE
 
-    def identity_layer(self, policies: tuple[Policy, ...], req: Request) -> bool:
+    def identity_side(self, statements: Statements, req: Request) -> bool:
         found = False
-        for policy in policies:
-            for st in policy.for_action(req.action_key):
-                if st.effect == "Allow" and (st.principal is not None or st.resources is None):
-                    continue  # an identity-side Allow needs a Resource and no Principal
-                if not st.matches_resource(req) or not st.matches_conditions(req.ctx):
-                    continue
-                if st.effect == "Deny":
-                    self.denies.append((policy, st))
-                else:
-                    self.allows.append((policy, st))
-                    found = True
+        ctx = req.ctx
+        for st in statements:
+            if not st.resource_any and not st.matches_resource(req):
+                continue
+            if st.conditions and not st.matches_conditions(ctx):
+                continue
+            if st.effect == "Deny":
+                self.denies.append(st)
+            else:
+                self.allows.append(st)
+                found = True
         return found
 
-    def resource_layer(
-        self, policies: tuple[Policy, ...], req: Request, *, rcp: bool, boundary: bool
-    ) -> bool:
+    def resource_side(self, statements: Statements, req: Request, *, rcp: bool, boundary: bool) -> bool:
         found = False
-        for policy in policies:
-            for st in policy.for_action(req.action_key):
-                if rcp and st.effect == "Allow" and st.resources is None:
-                    continue
-                named = _named(st, req, rcp=rcp, boundary=boundary)
-                if named is Named.NONE or not st.matches_resource(req) or not st.matches_conditions(req.ctx):
-                    continue
-                if st.effect == "Deny":
-                    self.denies.append((policy, st))
-                else:
-                    self.allows.append((policy, st))
-                    found = True
-                    if not rcp and named > self.named:
-                        self.named = named
+        for st in statements:
+            if rcp and st.effect == "Allow" and st.resources is None:
+                continue
+            named = _named(st, req, rcp=rcp, boundary=boundary)
+            if named is Named.NONE or not st.matches_resource(req) or not st.matches_conditions(req.ctx):
+                continue
+            if st.effect == "Deny":
+                self.denies.append(st)
+            else:
+                self.allows.append(st)
+                found = True
+                if not rcp and named > self.named:
+                    self.named = named
         return found
 
 
@@ -150,23 +128,24 @@ def evaluate(req: Request, sets: PolicySet) -> Decision:
     if req.action_key in ALWAYS_ALLOWED:
         return _GRANTED
     caller = req.caller
+    plan = sets.plan(req.action_key)
     scan = _Scan()
     missing: list[Layer] = []
     if caller.is_iam and not _service_linked(req):
-        for level in sets.scps:
-            if not scan.identity_layer(level, req) and "scp" not in missing:
+        for level in plan.scps:
+            if not scan.identity_side(level, req) and "scp" not in missing:
                 missing.append("scp")
-    boundary = bool(sets.boundaries) and caller.is_iam
-    for level in sets.rcps:
-        if not scan.resource_layer(level, req, rcp=True, boundary=boundary) and "rcp" not in missing:
+    boundary = plan.boundaries is not None and caller.is_iam
+    for level in plan.rcps:
+        if not scan.resource_side(level, req, rcp=True, boundary=boundary) and "rcp" not in missing:
             missing.append("rcp")
-    if sets.resource is not None:
-        scan.resource_layer((sets.resource,), req, rcp=False, boundary=boundary)
+    if plan.resource:
+        scan.resource_side(plan.resource, req, rcp=False, boundary=boundary)
     identity = bounded = sessioned = False
     if caller.is_iam:
-        identity = scan.identity_layer(sets.identity, req) or caller.kind is Kind.ROOT
-        bounded = not sets.boundaries or scan.identity_layer(sets.boundaries, req)
-        sessioned = not sets.session or scan.identity_layer(sets.session, req)
+        identity = scan.identity_side(plan.identity, req) or caller.kind is Kind.ROOT
+        bounded = plan.boundaries is None or scan.identity_side(plan.boundaries, req)
+        sessioned = plan.session is None or scan.identity_side(plan.session, req)
     if scan.denies:
         return Decision("ExplicitlyDenied", _matches(scan.denies))
     if not caller.is_iam:
@@ -209,5 +188,5 @@ def _principal_gaps(
     return gaps or ["identity"]
 
 
-def _matches(hits: list[Hit]) -> tuple[Match, ...]:
-    return tuple(Match(p.name, st.index, st.sid, st.effect) for p, st in hits)
+def _matches(hits: list[Statement]) -> tuple[Match, ...]:
+    return tuple(st.match for st in hits)

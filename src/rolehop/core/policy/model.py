@@ -30,7 +30,18 @@ def build_arn(parts: tuple[Part, ...], ctx: Context) -> ArnPattern | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """A statement that took part in a decision."""
+
+    policy: str
+    statement: int
+    sid: str | None
+    effect: Effect
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
+    policy: str  # the name of the policy holding it
     index: int
     sid: str | None
     effect: Effect
@@ -41,15 +52,25 @@ class Statement:
     principal: PrincipalSpec | None  # None: neither Principal nor NotPrincipal
     not_principal: bool
     conditions: tuple[Condition, ...]
+    # derived once, so evaluation reads flags instead of re-deriving them
     resource_any: bool = field(init=False)
+    identity_ok: bool = field(init=False)
+    match: Match = field(init=False)
 
     def __post_init__(self) -> None:
-        any_resource = (
-            self.resources is not None
-            and not self.not_resource
-            and any(isinstance(r, ArnPattern) and r.is_any for r in self.resources)
+        any_resource = self.resources is None or (
+            not self.not_resource and any(isinstance(r, ArnPattern) and r.is_any for r in self.resources)
         )
-        object.__setattr__(self, "resource_any", any_resource)
+        init = object.__setattr__
+        init(self, "resource_any", any_resource)
+        # in an identity-side policy, an Allow with a Principal or without a Resource is malformed
+        # for that kind; it grants nothing (fail closed), while such a Deny still applies
+        init(
+            self,
+            "identity_ok",
+            self.effect == "Deny" or (self.principal is None and self.resources is not None),
+        )
+        init(self, "match", Match(self.policy, self.index, self.sid, self.effect))
 
     @property
     def allow(self) -> bool:

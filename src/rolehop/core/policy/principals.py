@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rolehop.core.errors import MalformedPolicyDocument
@@ -51,10 +51,10 @@ class Caller:
     account: str | None = None
     role_name: str | None = None
     role_path: str | None = None  # known only for a role ARN
+    is_iam: bool = field(init=False)
 
-    @property
-    def is_iam(self) -> bool:
-        return self.kind in IAM_KINDS
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_iam", self.kind in IAM_KINDS)
 
 
 def parse_caller(text: str) -> Caller:

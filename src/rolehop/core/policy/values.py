@@ -14,9 +14,12 @@ import ipaddress
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IpAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
+# (IP version, network address as int, netmask as int) and (IP version, address as int):
+# integer masks compare much faster than ipaddress objects
+IpNetwork = tuple[int, int, int]
+IpAddr = tuple[int, int]
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _EPOCH = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -29,6 +32,7 @@ _MS_THRESHOLD = 10**11
 _EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=4096)
 def parse_number(text: str) -> Decimal | None:
     if not _NUMBER.fullmatch(text.strip()):
         return None
@@ -38,6 +42,7 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str) -> int | None:
     """Microseconds since the epoch."""
     text = text.strip()
@@ -86,16 +91,23 @@ def parse_bool(text: str) -> bool | None:
 def parse_network(text: str) -> IpNetwork | None:
     """A CIDR block; a bare address is a /32 (or /128) block."""
     try:
-        return ipaddress.ip_network(text.strip(), strict=False)
+        net = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return None
+    return net.version, int(net.network_address), int(net.netmask)
 
 
+@lru_cache(maxsize=4096)
 def parse_address(text: str) -> IpAddr | None:
     try:
-        return ipaddress.ip_address(text.strip())
+        addr = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    return addr.version, int(addr)
+
+
+def in_network(addr: IpAddr, net: IpNetwork) -> bool:
+    return addr[0] == net[0] and addr[1] & net[2] == net[1]
 
 
 def parse_binary(text: str) -> bytes | None:

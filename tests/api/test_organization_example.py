@@ -1,0 +1,222 @@
+"""The access guide's organization: `rolehop apply`, then cross-account AssumeRole with boto3 and the AWS CLI."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "aster-key.yaml"
+AK, PRODUCTION, DEVELOP, STAGING = "777764040422", "380735047240", "228923425684", "464677946080"
+ROLE = "ak-main-account-admin"
+
+
+def rolehop(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, ROLEHOP_ROOT_ACCESS_KEY_ID=ROOT_KEY, ROLEHOP_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET)
+    return subprocess.run([sys.executable, "-m", "rolehop", *args, "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def org(tmp_path: Path, clock: FakeClock) -> Iterator[LiveServer]:
+    data = tmp_path / "data"
+    first = rolehop("apply", str(EXAMPLE), data_dir=data)
+    assert first.returncode == 0, first.stderr
+    live = LiveServer(data, clock, account_id=AK)
+    yield live
+    live.stop()
+
+
+def user_keys(org: LiveServer, name: str) -> dict[str, str]:
+    return org.client("iam").create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]
+
+
+def role_arn(account: str, role: str = ROLE) -> str:
+    return f"arn:aws:iam::{account}:role/{role}"
+
+
+def test_apply_is_idempotent_and_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = rolehop("apply", str(EXAMPLE), data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert "created account production (380735047240)" in first.stdout
+    second = rolehop("apply", str(EXAMPLE), data_dir=data)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("No changes")
+
+
+def test_invalid_file_names_the_place_and_changes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    bad = tmp_path / "bad.yaml"
+    text = EXAMPLE.read_text().replace("groups: [admins]}", "groups: [admins, nosuchgroup]}")
+    bad.write_text(text)
+    result = rolehop("apply", str(bad), data_dir=data)
+    assert result.returncode != 0
+    assert "users[0].groups[1]: no group named 'nosuchgroup'" in result.stderr
+    assert "Traceback" not in result.stderr
+    fixed = rolehop("apply", str(EXAMPLE), data_dir=data)
+    assert "created account production" in fixed.stdout  # the failed apply left nothing behind
+
+
+def test_organizations_api(org: LiveServer) -> None:
+    orgs = org.client("organizations")
+    described = orgs.describe_organization()["Organization"]
+    assert described["MasterAccountId"] == AK and described["Id"].startswith("o-")
+    ids = {a["Id"]: a["Name"] for a in orgs.list_accounts()["Accounts"]}
+    assert ids == {AK: "AK", PRODUCTION: "production", DEVELOP: "develop", STAGING: "staging"}
+    assert orgs.list_roots()["Roots"][0]["Id"].startswith("r-")
+    assert orgs.describe_account(AccountId=PRODUCTION)["Account"]["Name"] == "production"
+    with pytest.raises(ClientError) as exc:
+        orgs.describe_account(AccountId="111111111111")
+    assert exc.value.response["Error"]["Code"] == "AccountNotFoundException"
+
+
+def test_create_account_is_asynchronous_and_its_access_role_works(org: LiveServer) -> None:
+    orgs = org.client("organizations")
+    status = orgs.create_account(Email="sandbox@asterkey.example", AccountName="sandbox")["CreateAccountStatus"]
+    assert status["State"] == "IN_PROGRESS"
+    done = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    assert done["State"] == "SUCCEEDED"
+    new_account = done["AccountId"]
+    again = orgs.create_account(Email="sandbox@asterkey.example", AccountName="dup")["CreateAccountStatus"]
+    failed = orgs.describe_create_account_status(CreateAccountRequestId=again["Id"])["CreateAccountStatus"]
+    assert failed["State"] == "FAILED" and failed["FailureReason"] == "EMAIL_ALREADY_EXISTS"
+    # a user of the management account with permission assumes OrganizationAccountAccessRole there
+    iam = org.client("iam")
+    iam.create_user(UserName="operator")
+    iam.attach_user_policy(UserName="operator", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    sts = org.client_for("sts", user_keys(org, "operator"))
+    creds = sts.assume_role(RoleArn=role_arn(new_account, "OrganizationAccountAccessRole"),
+                            RoleSessionName="setup")["Credentials"]
+    member_iam = org.client_for("iam", creds)
+    member_iam.create_user(UserName="inside")
+    assert member_iam.get_user(UserName="inside")["User"]["Arn"] == f"arn:aws:iam::{new_account}:user/inside"
+
+
+def test_admin_assumes_the_role_in_every_account(org: LiveServer) -> None:
+    sts = org.client_for("sts", user_keys(org, "alice"))
+    for account in (AK, PRODUCTION, DEVELOP, STAGING):
+        result = sts.assume_role(RoleArn=role_arn(account), RoleSessionName="alice")
+        assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/{ROLE}/alice"
+        session = org.client_for("sts", result["Credentials"])
+        ident = session.get_caller_identity()
+        assert ident["Account"] == account
+        assert ident["Arn"] == f"arn:aws:sts::{account}:assumed-role/{ROLE}/alice"
+        assert ident["UserId"].startswith("AROA") and ident["UserId"].endswith(":alice")
+        # the role's AdministratorAccess works inside its account
+        org.client_for("iam", result["Credentials"]).list_roles()
+
+
+def test_developer_gets_only_the_narrow_role(org: LiveServer) -> None:
+    sts = org.client_for("sts", user_keys(org, "bob"))
+    creds = sts.assume_role(RoleArn=role_arn(DEVELOP, "ak-developer-readonly"), RoleSessionName="bob")["Credentials"]
+    iam = org.client_for("iam", creds)
+    iam.list_roles()
+    with pytest.raises(ClientError) as exc:
+        iam.create_user(UserName="nope")
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    for account in (PRODUCTION, STAGING):
+        with pytest.raises(ClientError) as exc:
+            sts.assume_role(RoleArn=role_arn(account), RoleSessionName="bob")
+        message = exc.value.response["Error"]["Message"]
+        assert exc.value.response["Error"]["Code"] == "AccessDenied"
+        assert f"User: arn:aws:iam::{AK}:user/bob is not authorized to perform: sts:AssumeRole" in message
+    with pytest.raises(ClientError):
+        sts.assume_role(RoleArn=role_arn(PRODUCTION, "ak-developer-readonly"), RoleSessionName="bob")
+
+
+def test_user_outside_any_group_is_refused(org: LiveServer) -> None:
+    org.client("iam").create_user(UserName="carol")
+    sts = org.client_for("sts", user_keys(org, "carol"))
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=role_arn(PRODUCTION), RoleSessionName="carol")
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_role_not_trusting_the_callers_account_is_refused(org: LiveServer) -> None:
+    # a role in production trusting only production itself: AK's admins cannot assume it
+    creds = org.client_for("sts", user_keys(org, "alice")).assume_role(
+        RoleArn=role_arn(PRODUCTION), RoleSessionName="setup")["Credentials"]
+    prod_iam = org.client_for("iam", creds)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{PRODUCTION}:root"}}]}
+    prod_iam.create_role(RoleName="local-only", AssumeRolePolicyDocument=json.dumps(trust))
+    iam = org.client("iam")
+    iam.put_user_policy(UserName="alice", PolicyName="any-role", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    with pytest.raises(ClientError) as exc:
+        org.client_for("sts", user_keys(org, "alice")).assume_role(
+            RoleArn=role_arn(PRODUCTION, "local-only"), RoleSessionName="xx")
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_duration_and_role_chaining_limits(org: LiveServer) -> None:
+    sts = org.client_for("sts", user_keys(org, "alice"))
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=role_arn(PRODUCTION), RoleSessionName="long", DurationSeconds=7200)
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
+    assert "MaxSessionDuration" in exc.value.response["Error"]["Message"]
+    first = sts.assume_role(RoleArn=role_arn(AK), RoleSessionName="hop1")["Credentials"]
+    chained = org.client_for("sts", first)
+    # the AK admin role may assume others (AdministratorAccess); chaining is capped at one hour
+    with pytest.raises(ClientError) as exc:
+        chained.assume_role(RoleArn=role_arn(PRODUCTION), RoleSessionName="hop2", DurationSeconds=3601)
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
+    second = chained.assume_role(RoleArn=role_arn(PRODUCTION), RoleSessionName="hop2")
+    assert second["AssumedRoleUser"]["Arn"].endswith(f"{ROLE}/hop2")
+
+
+def test_session_policy_narrows_the_session(org: LiveServer) -> None:
+    sts = org.client_for("sts", user_keys(org, "alice"))
+    narrow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+    result = sts.assume_role(RoleArn=role_arn(PRODUCTION), RoleSessionName="narrow", Policy=json.dumps(narrow))
+    assert 0 < result["PackedPolicySize"] <= 100
+    iam = org.client_for("iam", result["Credentials"])
+    iam.list_roles()
+    with pytest.raises(ClientError) as exc:
+        iam.list_users()
+    assert "because no session policy allows the iam:ListUsers action" in exc.value.response["Error"]["Message"]
+
+
+def test_tampered_role_session_token_is_refused(org: LiveServer) -> None:
+    creds = org.client_for("sts", user_keys(org, "alice")).assume_role(
+        RoleArn=role_arn(STAGING), RoleSessionName="tt")["Credentials"]
+    token = creds["SessionToken"]
+    creds["SessionToken"] = token[:40] + ("A" if token[40] != "A" else "B") + token[41:]
+    with pytest.raises(ClientError) as exc:
+        org.client_for("sts", creds).get_caller_identity()
+    assert exc.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_aws_cli_role_profile(org: LiveServer, tmp_path: Path) -> None:
+    keys = user_keys(org, "alice")
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    credentials = configparser.ConfigParser()
+    credentials["ak"] = {"aws_access_key_id": keys["AccessKeyId"], "aws_secret_access_key": keys["SecretAccessKey"]}
+    with open(home / ".aws" / "credentials", "w") as f:
+        credentials.write(f)
+    config = configparser.ConfigParser()
+    config["profile ak"] = {"region": "us-east-1", "endpoint_url": org.url}
+    config["profile production-admin"] = {"role_arn": role_arn(PRODUCTION), "source_profile": "ak",
+                                          "region": "us-east-1", "endpoint_url": org.url}
+    with open(home / ".aws" / "config", "w") as f:
+        config.write(f)
+    env = {"HOME": str(home), "PATH": os.environ["PATH"], "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials")}
+    aws = [sys.executable, "-m", "awscli"]
+    result = subprocess.run([*aws, "sts", "get-caller-identity", "--profile", "production-admin", "--output", "json"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    ident = json.loads(result.stdout)
+    assert ident["Account"] == PRODUCTION
+    assert ident["Arn"].startswith(f"arn:aws:sts::{PRODUCTION}:assumed-role/{ROLE}/")
