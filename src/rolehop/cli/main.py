@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import click
@@ -21,24 +22,47 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
-@click.option("--database-url", envvar="ROLEHOP_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in the data dir).")
-@click.option("--data-dir", default=".rolehop", show_default=True, type=click.Path(path_type=Path),
-              envvar="ROLEHOP_DATA_DIR")
-@click.option("--dev", is_flag=True, help="Development mode: /_rolehop/reset, account 123456789012 by default.")
+@click.option(
+    "--database-url", envvar="ROLEHOP_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in the data dir)."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    envvar="ROLEHOP_DATA_DIR",
+    help="Where the SQLite store and key ring live [default: .rolehop; with --dev, a fresh temporary directory].",
+)
+@click.option(
+    "--dev", is_flag=True, help="Development mode: /_rolehop/reset, account 123456789012 by default."
+)
 @click.option("--account-id", help="The management account's ID.")
-def serve(host: str, port: int, database_url: str | None, data_dir: Path, dev: bool, account_id: str | None) -> None:
+def serve(
+    host: str, port: int, database_url: str | None, data_dir: Path | None, dev: bool, account_id: str | None
+) -> None:
     """Serve the AWS API and the console on one port."""
+    if data_dir is None:
+        # a dev server starts empty every time, like an emulator; a real one keeps its data
+        data_dir = Path(tempfile.mkdtemp(prefix="rolehop-dev-")) if dev else Path(".rolehop")
     import uvicorn
 
     from rolehop.app import create_app
 
     key_id, secret = root_key_from_env()
-    config = ServerConfig(host=host, port=port, data_dir=data_dir, database_url=database_url, dev=dev,
-                          account_id=account_id, root_access_key_id=key_id, root_secret=secret)
+    config = ServerConfig(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        dev=dev,
+        account_id=account_id,
+        root_access_key_id=key_id,
+        root_secret=secret,
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(config)
-    click.echo(f"rolehop serving http://{host}:{port} (account {config.management_account_id}, "
-               f"store {app.rt.store!r})")
+    click.echo(
+        f"rolehop serving http://{host}:{port} (account {config.management_account_id}, "
+        f"store {app.rt.store!r})"
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
