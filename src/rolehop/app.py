@@ -12,6 +12,7 @@ from rolehop.services.registry import load_all
 from rolehop.services.runtime import Clock, Runtime, Settings, system_clock
 from rolehop.store.sql import SqlStore
 from rolehop.wire.api import Api, HttpRequest, HttpResponse, header_pairs, is_api_request
+from rolehop.wire.models import warm_up
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,6 +22,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runtime:
     load_all()
+    warm_up()  # build every operation's codec plan now (once per process), not on a first request
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(config.store_url)
     settings = Settings(management_account_id=config.management_account_id, dev=config.dev)

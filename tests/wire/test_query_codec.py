@@ -30,7 +30,7 @@ QUERY_OPS = [(svc, op) for svc in ("iam", "sts") for op in service_model(svc).op
 SERIALIZER = botocore.serialize.create_serializer("query")
 PARSER = botocore.parsers.create_parser("query")
 SLOW_OK = settings(
-    max_examples=8,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )

@@ -11,6 +11,7 @@ class AwsError(Exception):
     code = "InternalFailure"
     status = 500
     sender = False
+    fields: dict[str, str] | None = None  # extra members of a JSON error body (e.g. Organizations' Reason)
 
     def __init__(self, message: str = "", *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(message)

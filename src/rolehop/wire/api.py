@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl
 
 from rolehop.core.errors import AwsError, InternalFailure, InvalidAction, MalformedQueryString
@@ -110,13 +108,11 @@ class Api:
                 return self._json(req, target, request_id)
             return self._query(req, request_id)
         except AwsError as e:
-            return self._error(e, request_id, json_style=bool(target))
+            return self._error(e, request_id, req)
         except Exception:  # a bug must still answer like AWS, without details
             log.exception("internal failure, request %s", request_id)
             return self._error(
-                InternalFailure("We encountered an internal error. Please try again."),
-                request_id,
-                json_style=bool(target),
+                InternalFailure("We encountered an internal error. Please try again."), request_id, req
             )
 
     def _call(self, req: HttpRequest, request_id: str) -> tuple[Call, str]:
@@ -176,12 +172,33 @@ class Api:
             200, body, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
         )
 
-    def _error(self, e: AwsError, request_id: str, *, json_style: bool) -> HttpResponse:
-        if json_style:
-            body, headers = json_protocol.serialize_json_error(e.code, e.message)
+    def _error(self, e: AwsError, request_id: str, req: HttpRequest) -> HttpResponse:
+        if req.header("x-amz-target"):
+            code = _JSON_CODES.get(e.code, e.code)
+            body, headers = json_protocol.serialize_json_error(code, e.message, fields=e.fields)
             return HttpResponse(e.status, body, [*headers.items(), ("x-amzn-RequestId", request_id)])
-        body = query.serialize_query_error(e.code, e.message, sender=e.sender, request_id=request_id)
+        xmlns = _XMLNS.get(_scoped_service(req), query.IAM_XMLNS)
+        body = query.serialize_query_error(
+            e.code, e.message, sender=e.sender, request_id=request_id, xmlns=xmlns
+        )
         return HttpResponse(e.status, body, [("content-type", "text/xml"), ("x-amzn-RequestId", request_id)])
+
+
+# JSON services spell the common errors with an Exception suffix
+_JSON_CODES = {"AccessDenied": "AccessDeniedException", "InternalFailure": "ServiceException"}
+_XMLNS = {
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+
+def _scoped_service(req: HttpRequest) -> str:
+    """The service named by the credential scope (…/date/region/SERVICE/aws4_request), if any."""
+    credential = req.header("authorization") or ""
+    if "Credential=" not in credential:
+        credential = dict(parse_qsl(req.query_string)).get("X-Amz-Credential", "")
+    parts = credential.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    return parts[3].strip() if len(parts) >= 5 else ""
 
 
 def header_pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

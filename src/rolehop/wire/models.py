@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.loaders import create_loader
+from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel
 
 from rolehop.core.errors import ClientError, InvalidAction
@@ -32,11 +32,17 @@ SERVICES = frozenset({"iam", "sts", "organizations"})
 
 
 @functools.cache
+def _loader() -> Loader:
+    # botocore's own models only: ~/.aws/models or AWS_DATA_PATH must not reshape the server.
+    return Loader(extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False)
+
+
+@functools.cache
 def service_model(name: str) -> ServiceModel:
     """The botocore model of a service rolehop serves; ValueError for any other name."""
     if name not in SERVICES:
         raise ValueError(f"rolehop does not serve {name!r}")
-    return ServiceModel(create_loader().load_service_model(name, "service-2"), service_name=name)
+    return ServiceModel(_loader().load_service_model(name, "service-2"), service_name=name)
 
 
 @functools.cache
@@ -275,28 +281,21 @@ def _category_ranges(name: str) -> str | None:
 
 @functools.cache
 def _unicode_categories() -> dict[str, str]:
-    """Regex class bodies for every general category (Lu…) and major class (L…); ~0.1 s once."""
-    points: dict[str, list[int]] = {}
+    """Regex class bodies for every general category (Lu…) and major class (L…); ~0.2 s once."""
+    runs: dict[str, list[list[int]]] = {}
     for cp in range(sys.maxunicode + 1):
         cat = unicodedata.category(chr(cp))
-        points.setdefault(cat, []).append(cp)
-        points.setdefault(cat[0], []).append(cp)
-    return {cat: _ranges(sorted(cps)) for cat, cps in points.items()}
+        for name in (cat, cat[0]):
+            ranges = runs.setdefault(name, [])
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return {name: "".join(_class_range(low, high) for low, high in ranges) for name, ranges in runs.items()}
 
 
-def _ranges(cps: list[int]) -> str:
-    parts: list[str] = []
-    start = prev = cps[0]
-    for cp in [*cps[1:], -2]:
-        if cp != prev + 1:
-            parts.append(_esc(start) if start == prev else f"{_esc(start)}-{_esc(prev)}")
-            start = cp
-        prev = cp
-    return "".join(parts)
-
-
-def _esc(cp: int) -> str:
-    return f"\\U{cp:08x}"
+def _class_range(low: int, high: int) -> str:
+    return f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}"
 
 
 # --- validation --------------------------------------------------------------------------
@@ -500,3 +499,12 @@ def epoch_seconds(moment: datetime) -> int | float:
     whole = (m.replace(microsecond=0) - _EPOCH) // timedelta(seconds=1)
     millis = m.microsecond // 1000
     return whole if millis == 0 else whole + millis / 1000
+
+
+def warm_up(services: frozenset[str] = SERVICES) -> None:
+    """Build every plan now (~0.6 s), so no first request pays for it; call at server start."""
+    for service in services:
+        for name in _operation_names(service):
+            op = operation_model(service, name)
+            input_plan(op)
+            output_plan(op)
