@@ -9,7 +9,7 @@ from typing import Any
 
 from rolehop.core import arn
 from rolehop.core.entities import AccessKey, Identity
-from rolehop.core.errors import LimitExceeded, NoSuchEntity
+from rolehop.core.errors import LimitExceeded, NoSuchEntity, ValidationError
 from rolehop.core.ids import LONG_TERM_KEY_PREFIX, access_key_id, secret_access_key
 from rolehop.services.authenticate import seal_secret
 from rolehop.services.authorize import authorize
@@ -28,7 +28,7 @@ def _owner(call: Call, p: Params, action: str) -> Identity | None:
         authorize(call, action, call.caller.arn)
         return None
     if name is None:
-        raise NoSuchEntity("Must specify userName when calling with non-User credentials")
+        raise ValidationError("Must specify userName when calling with non-User credentials")
     return existing(call, "user", name, action)
 
 

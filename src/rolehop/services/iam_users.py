@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from rolehop.core import arn
 from rolehop.core.entities import Identity
-from rolehop.core.errors import DeleteConflict, NoSuchEntity
+from rolehop.core.errors import DeleteConflict, NoSuchEntity, ValidationError
 from rolehop.core.ids import USER_PREFIX, unique_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
@@ -54,7 +54,7 @@ def get_user(call: Call, p: Params) -> Result:
             caller = call.caller
             return {"User": {"Path": "/", "UserName": "", "UserId": caller.account_id, "Arn": caller.arn,
                              "CreateDate": call.now}}
-        raise NoSuchEntity("Must specify userName when calling with non-User credentials")
+        raise ValidationError("Must specify userName when calling with non-User credentials")
     user = existing(call, "user", name, "iam:GetUser")
     with call.runtime.store.transaction() as tx:
         tags = tx.tags_of("user", user.unique_id)

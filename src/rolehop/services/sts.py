@@ -9,6 +9,7 @@ from typing import Any
 from rolehop.core.errors import AccessDenied, InvalidParameterValue
 from rolehop.core.ids import TEMPORARY_KEY_PREFIX, access_key_id, account_of_key_id
 from rolehop.core.session_token import SessionClaims, seal_token, temporary_secret
+from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.runtime import Runtime
@@ -70,6 +71,7 @@ def get_session_token(call: Call, p: Params) -> Result:
 
 @operation("sts", "GetAccessKeyInfo")
 def get_access_key_info(call: Call, p: Params) -> Result:
+    authorize(call, "sts:GetAccessKeyInfo", "*")
     key_id = p["AccessKeyId"]
     account = account_of_key_id(key_id)
     if account is None:
