@@ -80,7 +80,10 @@ def answer(item: Any, *, pattern_resources: bool = True) -> dict[str, Any]:
         scps=_levels(item.get("scps"), "scps", errors),
         rcps=_levels(item.get("rcps"), "rcps", errors),
     )
-    decision = evaluate(req, sets)
+    try:
+        decision = evaluate(req, sets)
+    except Exception as exc:  # one bad request must not end the batch
+        return _failed(f"cannot evaluate: {exc!r}")
     out = _line(decision)
     if errors:
         # fail closed: what could not be compiled may have denied, so nothing is allowed
@@ -158,7 +161,3 @@ def _line(decision: Decision) -> dict[str, Any]:
 
 def _failed(reason: str) -> dict[str, Any]:
     return {"decision": "ImplicitlyDenied", "matched": [], "missing": [], "error": reason}
-
-
-if __name__ == "__main__":  # pragma: no cover - handy before the main CLI existed
-    policy()

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rolehop.core.arn import account_of
-from rolehop.core.errors import AccessDenied, MalformedPolicyDocument
+from rolehop.core.errors import AccessDenied
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
 from rolehop.services.call import Call, Caller
 from rolehop.services.ports import Tx
@@ -28,7 +28,7 @@ def compiled(document: str, name: str) -> Policy:
     if policy is None:
         if len(_parsed) > 50_000:
             _parsed.clear()
-        policy = _parsed[key] = parse_policy(document, name=name)
+        policy = _parsed[key] = parse_policy(document, name=name, lenient=True)
     return policy
 
 
@@ -50,8 +50,8 @@ def _identity_policies(tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tupl
                 docs.append(compiled(version.document, managed.arn))
     boundary: tuple[Policy, ...] = ()
     if identity.boundary_arn:
-        managed = tx.get_policy(identity.boundary_arn)
-        version = tx.get_version(managed.policy_id, managed.default_version_id) if managed else None
+        limit = tx.get_policy(identity.boundary_arn)
+        version = tx.get_version(limit.policy_id, limit.default_version_id) if limit else None
         # a boundary that no longer resolves allows nothing: fail closed
         boundary = (compiled(version.document if version else '{"Statement":[]}', identity.boundary_arn),)
     return tuple(docs), boundary
@@ -73,13 +73,13 @@ def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]
 
 
 def policy_set(rt: Runtime, caller: Caller, *, resource_policy: Policy | None = None) -> PolicySet:
-    def load() -> object:
+    def load() -> tuple[tuple[Policy, ...], tuple[Policy, ...], tuple[Policy, ...]]:
         with rt.store.transaction() as tx:
             identity, boundary = _identity_policies(tx, caller)
             return identity, boundary, _session_policies(rt, tx, caller)
 
     key = (caller.user_id, caller.claims.access_key_id if caller.claims else "")
-    identity, boundary, session = rt.cached("policy-sets", key, load)  # type: ignore[misc]
+    identity, boundary, session = rt.cached("policy-sets", key, load)
     return PolicySet(identity=identity, resource=resource_policy, boundaries=boundary, session=session)
 
 
@@ -126,11 +126,11 @@ def principal_tags(rt: Runtime, caller: Caller) -> dict[str, str]:
     if identity is None:
         return {}
 
-    def load() -> object:
+    def load() -> dict[str, str]:
         with rt.store.transaction() as tx:
             return {t.key: t.value for t in tx.tags_of(identity.kind, identity.unique_id)}
 
-    return rt.cached("principal-tags", identity.unique_id, load)  # type: ignore[return-value]
+    return rt.cached("principal-tags", identity.unique_id, load)
 
 
 def decide(
@@ -195,5 +195,3 @@ def denial_message(principal: str, action: str, resource: str, decision: Decisio
     missing = decision.missing[0] if decision.missing else "identity"
     return f"{head} because no {_LAYER_NAMES.get(missing, 'identity-based policy')} allows the {action} action"
 
-
-__all__ = ["MalformedPolicyDocument", "authorize", "compiled", "decide", "policy_set", "request_context"]

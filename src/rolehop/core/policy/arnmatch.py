@@ -13,7 +13,9 @@ Gateway APIs) are exempt.
 
 from __future__ import annotations
 
-from rolehop.core.policy.wildcard import Glob, Token, Tokens, Wild, normalize
+import re
+
+from rolehop.core.policy.wildcard import Glob, Token, Tokens, Wild, has_wildcard, normalize
 
 # services whose resource segment begins with a name, not a resource type
 NAME_FIRST_SERVICES = frozenset({"s3", "execute-api"})
@@ -54,10 +56,28 @@ def _type_is_wild(resource_segment: list[Token]) -> bool:
     return False
 
 
+def _segment_regex(segments: list[list[Token]], tail: bool) -> re.Pattern[str]:
+    """One regex for the whole ARN: wildcards in the first five segments stop at colons."""
+    out: list[str] = []
+    last = len(segments) - 1
+    for i, segment in enumerate(segments):
+        cross = i == 5 or (tail and i == last)
+        for tok in segment:
+            if isinstance(tok, str):
+                out.append(re.escape(tok))
+            elif tok is Wild.STAR:
+                out.append(".*" if cross else "[^:]*")
+            else:
+                out.append("." if cross else "[^:]")
+        if i < last:
+            out.append(":")
+    return re.compile("".join(out), re.DOTALL)
+
+
 class ArnPattern:
     """A compiled ARN pattern. `match(text, parts)` takes the subject and its `split_arn`."""
 
-    __slots__ = ("_segments", "_tail", "is_any", "is_arn", "tokens", "type_rule", "whole")
+    __slots__ = ("_regex", "_segments", "_tail", "is_any", "is_arn", "tokens", "type_rule", "whole")
 
     def __init__(self, tokens: Tokens, *, type_rule: bool, runtime: bool = False) -> None:
         self.tokens = tokens = normalize(tokens)
@@ -65,30 +85,39 @@ class ArnPattern:
         self.is_any = self.whole.is_any
         segments = split_segments(tokens)
         self._segments: tuple[Glob, ...] | None = None
-        self._tail = False
+        self._regex: re.Pattern[str] | None = None
+        self._tail = len(segments) < 6
         self.type_rule = False
         self.is_arn = len(segments) == 6 and segments[0] == ["arn"]
-        if len(segments) < 2 or self.is_any:
-            return  # not ARN-shaped: matched as a whole
-        self._segments = tuple(Glob(tuple(seg), runtime=runtime) for seg in segments)
-        self._tail = len(segments) < 6
+        if len(segments) < 2 or self.is_any or not has_wildcard(tokens):
+            return  # matched as a whole: not ARN-shaped, or a plain string compare
+        if runtime or any(seg.count(Wild.STAR) > 1 for seg in segments):
+            # per variable value (no regex compile), or several stars in a segment (no
+            # backtracking regex): one Glob per segment
+            self._segments = tuple(Glob(tuple(seg), runtime=runtime) for seg in segments)
+        else:
+            self._regex = _segment_regex(segments, self._tail)
         self.type_rule = type_rule and len(segments) == 6 and _type_is_wild(segments[5])
 
     def match(self, text: str, parts: tuple[str, ...] | None) -> bool:
-        segments = self._segments
-        if segments is None or parts is None:
+        if parts is None:
             return self.whole.match(text)
-        if self._tail:
-            last = len(segments) - 1
-            for i in range(last):
-                if not segments[i].match(parts[i]):
-                    return False
-            return segments[last].match(":".join(parts[last:]))
-        for glob, part in zip(segments, parts, strict=True):
-            if not glob.match(part):
+        if self._regex is not None:
+            if self._regex.fullmatch(text) is None:
                 return False
+        elif self._segments is None:
+            return self.whole.match(text)
+        elif not self._match_segments(self._segments, parts):
+            return False
         # a wildcard in the resource type never matches, except where there is no type
         return not self.type_rule or parts[2] in NAME_FIRST_SERVICES
+
+    def _match_segments(self, segments: tuple[Glob, ...], parts: tuple[str, ...]) -> bool:
+        last = len(segments) - 1
+        for i in range(last):
+            if not segments[i].match(parts[i]):
+                return False
+        return segments[last].match(":".join(parts[last:]) if self._tail else parts[last])
 
     def __repr__(self) -> str:
         return f"ArnPattern({self.whole!r})"

@@ -40,7 +40,13 @@ _STATEMENT = frozenset(
 )
 
 
-def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str = "") -> Policy:
+def parse_policy(
+    document: str | bytes | Mapping[str, Any], *, name: str = "", lenient: bool = False
+) -> Policy:
+    """Compile `document`. `lenient` is for documents IAM has already accepted (see
+    validate.py) that hold parts IAM stores but nothing can read — an unknown operator with an
+    empty block, an unreadable date, a non-string resource: such a statement fails closed (an
+    Allow grants nothing, a Deny denies whatever its conditions say) instead of the policy failing."""
     doc = _load(document)
     unknown = set(doc) - _TOP
     if unknown:
@@ -57,7 +63,7 @@ def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str = "") -
         raise MalformedPolicyDocument("The policy has no Statement.")
     items = raw if isinstance(raw, list) else [raw]
     variables = version == "2012-10-17"  # 2008-10-17 has no policy variables
-    statements = tuple(_statement(name, i, item, variables) for i, item in enumerate(items))
+    statements = tuple(_statement(name, i, item, variables, lenient) for i, item in enumerate(items))
     return Policy(name, version, policy_id, statements)
 
 
@@ -73,7 +79,7 @@ def _load(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     return loaded
 
 
-def _statement(policy: str, index: int, raw: Any, variables: bool) -> Statement:
+def _statement(policy: str, index: int, raw: Any, variables: bool, lenient: bool = False) -> Statement:
     if not isinstance(raw, Mapping):
         raise MalformedPolicyDocument(f"Statement {index} must be an object.")
     unknown = set(raw) - _STATEMENT
@@ -91,7 +97,30 @@ def _statement(policy: str, index: int, raw: Any, variables: bool) -> Statement:
     principal_key, principal_raw = _one_of(raw, "Principal", "NotPrincipal", index, required=False)
     assert action_key is not None
     actions = tuple(Glob(tokenize(a.lower())) for a in _strings(action_raw, action_key, index))
-    resources = None if resource_key is None else _resources(resource_raw, resource_key, index, variables)
+    try:
+        resources = None if resource_key is None else _resources(resource_raw, resource_key, index, variables)
+        conditions = compile_block(raw.get("Condition", {}), variables=variables)
+    except MalformedPolicyDocument:
+        if not lenient:
+            raise
+        resources = (
+            None
+            if resource_key is None
+            else _resources(
+                [
+                    r
+                    for r in (resource_raw if isinstance(resource_raw, list) else [resource_raw])
+                    if isinstance(r, str)
+                ]
+                or ["*"],
+                resource_key,
+                index,
+                variables,
+            )
+        )
+        conditions = compile_block({}, variables=variables)
+        if effect == "Allow":
+            actions = ()  # an Allow nobody can read grants nothing
     return Statement(
         policy=policy,
         index=index,
@@ -103,7 +132,7 @@ def _statement(policy: str, index: int, raw: Any, variables: bool) -> Statement:
         not_resource=resource_key == "NotResource",
         principal=None if principal_key is None else compile_principal(principal_raw),
         not_principal=principal_key == "NotPrincipal",
-        conditions=compile_block(raw.get("Condition", {}), variables=variables),
+        conditions=conditions,
     )
 
 

@@ -292,3 +292,24 @@ def _set_test(allowed: frozenset[Any], read: Callable[[str], Any], negated: bool
             return lambda raw, _ctx: raw not in allowed
         return lambda raw, _ctx: raw in allowed
     return lambda raw, _ctx: (read(raw) in allowed) != negated
+
+
+def _always(_ctx: Context) -> bool:
+    return True
+
+
+def all_of(conditions: tuple[Condition, ...]) -> Check:
+    """One callable for a whole Condition block (AND), with no loop for the usual 0 or 1."""
+    checks = tuple(c.check for c in conditions)
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+
+    def check_all(ctx: Context) -> bool:
+        for check in checks:  # noqa: SIM110 - a plain loop is faster than all()
+            if not check(ctx):
+                return False
+        return True
+
+    return check_all

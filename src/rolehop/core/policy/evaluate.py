@@ -40,6 +40,9 @@ _RESOURCE_POLICY_REQUIRED = ("sts:assumerole", "sts:tagsession", "sts:setsourcei
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """The outcome, the statements that decided it (the Denies, or the Allows that took part),
+    and the layers that lacked an Allow when it is ImplicitlyDenied."""
+
     decision: DecisionName
     matched: tuple[Match, ...] = ()
     missing: tuple[Layer, ...] = ()
@@ -133,7 +136,7 @@ def evaluate(req: Request, sets: PolicySet) -> Decision:
     missing: list[Layer] = []
     if caller.is_iam and not _service_linked(req):
         for level in plan.scps:
-            if not scan.identity_side(level, req) and "scp" not in missing:
+            if not (level and scan.identity_side(level, req)) and "scp" not in missing:
                 missing.append("scp")
     boundary = plan.boundaries is not None and caller.is_iam
     for level in plan.rcps:
@@ -143,9 +146,12 @@ def evaluate(req: Request, sets: PolicySet) -> Decision:
         scan.resource_side(plan.resource, req, rcp=False, boundary=boundary)
     identity = bounded = sessioned = False
     if caller.is_iam:
-        identity = scan.identity_side(plan.identity, req) or caller.kind is Kind.ROOT
-        bounded = plan.boundaries is None or scan.identity_side(plan.boundaries, req)
-        sessioned = plan.session is None or scan.identity_side(plan.session, req)
+        identity = bool(plan.identity) and scan.identity_side(plan.identity, req)
+        identity = identity or caller.kind is Kind.ROOT
+        bounded = plan.boundaries is None or (
+            bool(plan.boundaries) and scan.identity_side(plan.boundaries, req)
+        )
+        sessioned = plan.session is None or (bool(plan.session) and scan.identity_side(plan.session, req))
     if scan.denies:
         return Decision("ExplicitlyDenied", _matches(scan.denies))
     if not caller.is_iam:
@@ -189,4 +195,4 @@ def _principal_gaps(
 
 
 def _matches(hits: list[Statement]) -> tuple[Match, ...]:
-    return tuple(st.match for st in hits)
+    return tuple([st.match for st in hits])

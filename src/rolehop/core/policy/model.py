@@ -8,12 +8,13 @@ policy variable is compiled once per distinct variable value (see `variables.Res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from rolehop.core.policy import overlap
 from rolehop.core.policy.arnmatch import ArnPattern
-from rolehop.core.policy.conditions import Condition
+from rolehop.core.policy.conditions import Condition, all_of
 from rolehop.core.policy.principals import PrincipalSpec
 from rolehop.core.policy.request import Request
 from rolehop.core.policy.variables import Context, Part, Resolved, to_tokens
@@ -56,6 +57,7 @@ class Statement:
     resource_any: bool = field(init=False)
     identity_ok: bool = field(init=False)
     match: Match = field(init=False)
+    matches_conditions: Callable[[Context], bool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         any_resource = self.resources is None or (
@@ -71,6 +73,7 @@ class Statement:
             self.effect == "Deny" or (self.principal is None and self.resources is not None),
         )
         init(self, "match", Match(self.policy, self.index, self.sid, self.effect))
+        init(self, "matches_conditions", all_of(self.conditions))
 
     @property
     def allow(self) -> bool:
@@ -112,12 +115,6 @@ class Statement:
             if compare(pattern.tokens, req.resource_tokens):
                 return not self.not_resource
         return self.not_resource
-
-    def matches_conditions(self, ctx: Context) -> bool:
-        for condition in self.conditions:  # noqa: SIM110 - a plain loop is faster than all()
-            if not condition.check(ctx):
-                return False
-        return True
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -37,6 +37,15 @@ def _candidates(policies: tuple[Policy, ...], action_key: str, *, identity_side:
 
 @dataclass(frozen=True, slots=True)
 class PolicySet:
+    """The policies around one request.
+
+    `identity`: the principal's own and its groups' policies; `resource`: the resource-based
+    policy (a role's trust policy for sts:AssumeRole…); `boundaries` and `session`: an empty
+    tuple means "none", so nothing is limited; `scps`/`rcps`: one tuple per organization level,
+    root first. `scps=()` means no SCP applies (no organization, or the management account,
+    whose principals SCPs never restrict); a level with no policy (`((),)`) allows nothing.
+    """
+
     identity: tuple[Policy, ...] = ()
     resource: Policy | None = None
     boundaries: tuple[Policy, ...] = ()

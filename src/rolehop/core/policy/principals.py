@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rolehop.core.errors import MalformedPolicyDocument
@@ -57,6 +58,7 @@ class Caller:
         object.__setattr__(self, "is_iam", self.kind in IAM_KINDS)
 
 
+@lru_cache(maxsize=4096)  # pure, and callers repeat: the same principals make most requests
 def parse_caller(text: str) -> Caller:
     if text == "anonymous" or text == "*":
         return Caller(text, Kind.ANONYMOUS)

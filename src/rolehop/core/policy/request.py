@@ -19,14 +19,15 @@ ContextInput = Mapping[str, str | Sequence[str]]
 
 
 def normalize_context(context: ContextInput) -> dict[str, str | tuple[str, ...]]:
-    out: dict[str, str | tuple[str, ...]] = {key.lower(): value for key, value in context.items()}  # type: ignore[misc]
-    lists = [key for key, value in out.items() if not isinstance(value, str)]
-    for key in lists:  # rare: multivalued keys
-        items = tuple(_text(v) for v in out[key])
-        if items:
-            out[key] = items
-        else:
-            del out[key]
+    out: dict[str, str | tuple[str, ...]] = {
+        key.lower(): value for key, value in context.items() if isinstance(value, str)
+    }
+    if len(out) < len(context):  # rare: multivalued keys
+        for key, value in context.items():
+            if not isinstance(value, str):
+                items = tuple(_text(v) for v in value)
+                if items:
+                    out[key.lower()] = items
     return out
 
 

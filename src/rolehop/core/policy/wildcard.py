@@ -3,9 +3,10 @@
 A pattern is first split into tokens: literal runs (str) and `Wild` markers. Literal text that
 came from a policy variable or from `${*}`/`${?}` is a literal token, so its `*` matches only a
 `*`. `Glob` picks the cheapest matcher for a token sequence: equality, prefix, suffix, substring,
-or a regular expression compiled when the policy is compiled (never per evaluation). Globs built
-at evaluation time (after variable substitution) use a small backtracking matcher instead of a
-regex, so no regex is compiled on the hot path.
+prefix-and-suffix, or a regular expression compiled when the policy is compiled (never per
+evaluation) for patterns with at most one `*`. Patterns with several stars, and globs built at
+evaluation time (after variable substitution), use a backtracking matcher that is linear in the
+pattern times the subject, so a hostile policy cannot make matching exponential.
 """
 
 from __future__ import annotations
@@ -159,11 +160,42 @@ def _matcher(tokens: Tokens, runtime: bool) -> Callable[[str], bool]:
     if n == 3 and first is Wild.STAR and last is Wild.STAR and isinstance(tokens[1], str):
         middle = tokens[1]
         return lambda s: middle in s
-    if runtime:
+    if n == 3 and isinstance(first, str) and tokens[1] is Wild.STAR and isinstance(last, str):
+        least = len(first) + len(last)  # `user/*/alice`: the prefix and suffix must not overlap
+        return lambda s: len(s) >= least and s.startswith(first) and s.endswith(last)
+    if Wild.ONE not in tokens:
+        return _pieces(tokens)
+    if runtime or tokens.count(Wild.STAR) > 1:
+        # several stars: a backtracking regex can take exponential time on a hostile pattern,
+        # the single-backtrack-point matcher is O(len(pattern) * len(subject))
         atoms = _atoms(tokens)
         return lambda s: _backtrack(atoms, s)
     pattern = _regex(tokens)
     return lambda s: pattern.fullmatch(s) is not None
+
+
+def _pieces(tokens: Tokens) -> Callable[[str], bool]:
+    """Stars only: anchor the first and last literal, then find the others leftmost, in order
+    (greedy leftmost placement is optimal when the pieces are plain text); linear, in C."""
+    head = tokens[0] if isinstance(tokens[0], str) else ""
+    tail = tokens[-1] if isinstance(tokens[-1], str) and len(tokens) > 1 else ""
+    middle = [
+        t for t in tokens[1 if head else 0 : len(tokens) - 1 if tail else len(tokens)] if isinstance(t, str)
+    ]
+    least = len(head) + len(tail)
+
+    def match(s: str) -> bool:
+        if len(s) < least or not s.startswith(head) or not s.endswith(tail):
+            return False
+        pos, end = len(head), len(s) - len(tail)
+        for piece in middle:
+            found = s.find(piece, pos, end)
+            if found < 0:
+                return False
+            pos = found + len(piece)
+        return True
+
+    return match
 
 
 def glob_match(pattern: str, subject: str) -> bool:
