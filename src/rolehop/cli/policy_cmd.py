@@ -161,3 +161,38 @@ def _line(decision: Decision) -> dict[str, Any]:
 
 def _failed(reason: str) -> dict[str, Any]:
     return {"decision": "ImplicitlyDenied", "matched": [], "missing": [], "error": reason}
+
+
+@policy.command("validate")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--kind",
+    type=click.Choice(["identity", "trust", "resource", "scp", "session"]),
+    default="identity",
+    show_default=True,
+    help="Which kind of policy FILE is: each has its own rules and size limit.",
+)
+def validate_cmd(file: IO[str], kind: str) -> None:
+    """Check a policy document as IAM (or Organizations, or STS) would on write.
+
+    Prints "valid" and exits 0, or prints the AWS error code and message and exits 1.
+    """
+    from rolehop.core.errors import AwsError
+    from rolehop.core.policy import validate as rules
+
+    limits = {
+        "identity": rules.MANAGED_POLICY_MAX,
+        "trust": rules.TRUST_POLICY_MAX,
+        "scp": rules.SCP_MAX,
+        "session": rules.SESSION_POLICY_MAX,
+        "resource": None,
+    }
+    document = file.read()
+    try:
+        rules.validate_policy(document, kind, max_chars=limits[kind])  # type: ignore[arg-type]
+        parse_policy(document, lenient=True)
+    except AwsError as e:
+        notes = "".join(f"\n  {n}" for n in getattr(e, "__notes__", []))
+        click.echo(f"{e.code}: {e.message}{notes}", err=True)
+        raise SystemExit(1) from None
+    click.echo("valid")
