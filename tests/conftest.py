@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import FakeClock, LiveServer  # noqa: E402
+from support import FakeClock, LiveServer
 
 
 @pytest.fixture
@@ -17,7 +17,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     import botocore.auth
 
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: fake.now.replace(tzinfo=None))
+    monkeypatch.setattr(
+        botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: fake.now.replace(tzinfo=None)
+    )
     return fake
 
 

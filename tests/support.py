@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 import uvicorn
+from botocore.config import Config
 
 from rolehop.app import RolehopApp, build_runtime
 from rolehop.config import Secret, ServerConfig
@@ -35,12 +35,22 @@ class FakeClock:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, clock: FakeClock, *, database_url: str | None = None,
-                 account_id: str | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        clock: FakeClock,
+        *,
+        database_url: str | None = None,
+        account_id: str | None = None,
+    ) -> None:
         self.clock = clock
         self.config = ServerConfig(
-            data_dir=data_dir, database_url=database_url, dev=True, account_id=account_id,
-            root_access_key_id=ROOT_KEY, root_secret=Secret(ROOT_SECRET),
+            data_dir=data_dir,
+            database_url=database_url,
+            dev=True,
+            account_id=account_id,
+            root_access_key_id=ROOT_KEY,
+            root_secret=Secret(ROOT_SECRET),
         )
         self.app = RolehopApp(build_runtime(self.config, clock=clock), self.config)
         sock = socket.socket()
@@ -65,12 +75,24 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(10)
 
-    def client(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None,
-               region: str = "us-east-1", *, validate: bool = True) -> Any:
+    def client(
+        self,
+        service: str,
+        key: str = ROOT_KEY,
+        secret: str = ROOT_SECRET,
+        token: str | None = None,
+        region: str = "us-east-1",
+        *,
+        validate: bool = True,
+    ) -> Any:
         """A real boto3 client; validate=False lets bad input reach the server, as other SDKs may send it."""
         return boto3.client(
-            service, endpoint_url=self.url, region_name=region, aws_access_key_id=key,
-            aws_secret_access_key=secret, aws_session_token=token,
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
             config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
         )
 

@@ -45,7 +45,11 @@ class ServerConfig:
 
     @property
     def store_url(self) -> str:
-        return self.database_url or os.environ.get("ROLEHOP_DATABASE_URL") or f"sqlite:///{self.data_dir / 'rolehop.db'}"
+        return (
+            self.database_url
+            or os.environ.get("ROLEHOP_DATABASE_URL")
+            or f"sqlite:///{self.data_dir / 'rolehop.db'}"
+        )
 
     @property
     def management_account_id(self) -> str:
@@ -55,7 +59,9 @@ class ServerConfig:
 
 
 def root_key_from_env() -> tuple[str | None, Secret]:
-    return os.environ.get("ROLEHOP_ROOT_ACCESS_KEY_ID"), Secret(os.environ.get("ROLEHOP_ROOT_SECRET_ACCESS_KEY", ""))
+    return os.environ.get("ROLEHOP_ROOT_ACCESS_KEY_ID"), Secret(
+        os.environ.get("ROLEHOP_ROOT_SECRET_ACCESS_KEY", "")
+    )
 
 
 def load_keyring(data_dir: Path) -> KeyRing:

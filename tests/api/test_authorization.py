@@ -29,8 +29,11 @@ def test_user_without_policies_is_denied_with_awss_message(server, iam) -> None:
         f"arn:aws:iam::{account}:user/ because no identity-based policy allows the iam:ListUsers action"
     )
     # GetCallerIdentity needs no permission
-    assert server.client_for("sts", iam.list_access_keys(UserName="alice")["AccessKeyMetadata"][0] | {
-        "SecretAccessKey": alice._request_signer._credentials.secret_key}).get_caller_identity()
+    assert server.client_for(
+        "sts",
+        iam.list_access_keys(UserName="alice")["AccessKeyMetadata"][0]
+        | {"SecretAccessKey": alice._request_signer._credentials.secret_key},
+    ).get_caller_identity()
 
 
 def test_group_policy_grants_and_explicit_deny_wins(server, iam) -> None:
@@ -42,7 +45,10 @@ def test_group_policy_grants_and_explicit_deny_wins(server, iam) -> None:
     with pytest.raises(ClientError) as exc:
         bob.create_user(UserName="mallory")
     assert "because no identity-based policy allows the iam:CreateUser action" in denied(exc)
-    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:List*", "Resource": "*"}]}
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "iam:List*", "Resource": "*"}],
+    }
     iam.put_user_policy(UserName="bob", PolicyName="deny-list", PolicyDocument=json.dumps(deny))
     with pytest.raises(ClientError) as exc:
         bob.list_users()
@@ -50,8 +56,16 @@ def test_group_policy_grants_and_explicit_deny_wins(server, iam) -> None:
 
 
 def test_policy_variables_scope_a_user_to_itself(server, iam) -> None:
-    own = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:*AccessKey*", "iam:GetUser"],
-                                                  "Resource": "arn:aws:iam::*:user/${aws:username}"}]}
+    own = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:*AccessKey*", "iam:GetUser"],
+                "Resource": "arn:aws:iam::*:user/${aws:username}",
+            }
+        ],
+    }
     carol = user_client(server, iam, "carol")
     iam.create_user(UserName="dave")
     iam.put_user_policy(UserName="carol", PolicyName="self", PolicyDocument=json.dumps(own))
@@ -67,7 +81,9 @@ def test_policy_variables_scope_a_user_to_itself(server, iam) -> None:
 def test_permissions_boundary_caps_what_policies_grant(server, iam) -> None:
     erin = user_client(server, iam, "erin")
     iam.attach_user_policy(UserName="erin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    iam.put_user_permissions_boundary(UserName="erin", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.put_user_permissions_boundary(
+        UserName="erin", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess"
+    )
     erin.list_users()
     with pytest.raises(ClientError) as exc:
         erin.create_group(GroupName="nope")

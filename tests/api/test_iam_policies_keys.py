@@ -7,8 +7,12 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-ALLOW_S3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
-ALLOW_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]})
+ALLOW_S3 = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+)
+ALLOW_EC2 = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}
+)
 
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -65,7 +69,9 @@ def test_attach_detach_and_entities(iam) -> None:
     iam.attach_user_policy(UserName="u", PolicyArn=arn)
     iam.attach_group_policy(GroupName="g", PolicyArn=arn)
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 2
-    assert iam.list_attached_user_policies(UserName="u")["AttachedPolicies"] == [{"PolicyName": "p", "PolicyArn": arn}]
+    assert iam.list_attached_user_policies(UserName="u")["AttachedPolicies"] == [
+        {"PolicyName": "p", "PolicyArn": arn}
+    ]
     entities = iam.list_entities_for_policy(PolicyArn=arn)
     assert [x["UserName"] for x in entities["PolicyUsers"]] == ["u"]
     assert [x["GroupName"] for x in entities["PolicyGroups"]] == ["g"]

@@ -11,7 +11,9 @@ def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 
 
 def test_create_get_list_delete_user(iam, server) -> None:
-    created = iam.create_user(UserName="alice", Path="/staff/", Tags=[{"Key": "team", "Value": "platform"}])["User"]
+    created = iam.create_user(UserName="alice", Path="/staff/", Tags=[{"Key": "team", "Value": "platform"}])[
+        "User"
+    ]
     assert created["UserName"] == "alice"
     assert created["UserId"].startswith("AIDA") and len(created["UserId"]) == 21
     assert created["Arn"] == f"arn:aws:iam::{server.account_id}:user/staff/alice"
@@ -53,8 +55,11 @@ def test_list_users_paginates_with_marker(iam) -> None:
     assert third["IsTruncated"] is False
     names = [u["UserName"] for page in (first, second, third) for u in page["Users"]]
     assert names == [f"user{i}" for i in range(7)]
-    paginated = [u["UserName"] for p in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
-                 for u in p["Users"]]
+    paginated = [
+        u["UserName"]
+        for p in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
+        for u in p["Users"]
+    ]
     assert paginated == names
 
 
@@ -89,7 +94,10 @@ def test_user_tags(iam) -> None:
     iam.create_user(UserName="erin")
     iam.tag_user(UserName="erin", Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
     iam.tag_user(UserName="erin", Tags=[{"Key": "A", "Value": "one"}])
-    assert iam.list_user_tags(UserName="erin")["Tags"] == [{"Key": "A", "Value": "one"}, {"Key": "b", "Value": "2"}]
+    assert iam.list_user_tags(UserName="erin")["Tags"] == [
+        {"Key": "A", "Value": "one"},
+        {"Key": "b", "Value": "2"},
+    ]
     iam.untag_user(UserName="erin", TagKeys=["b"])
     assert iam.list_user_tags(UserName="erin")["Tags"] == [{"Key": "A", "Value": "one"}]
 
@@ -111,8 +119,12 @@ def test_unknown_action_is_invalid_action(server) -> None:
 
     from support import ROOT_KEY, ROOT_SECRET
 
-    req = AWSRequest("POST", server.url + "/", data=b"Action=NoSuchThing&Version=2010-05-08",
-                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    req = AWSRequest(
+        "POST",
+        server.url + "/",
+        data=b"Action=NoSuchThing&Version=2010-05-08",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "iam", "us-east-1").add_auth(req)
     http = urllib.request.Request(server.url + "/", data=req.body, headers=dict(req.headers), method="POST")
     with pytest.raises(urllib.error.HTTPError) as exc:

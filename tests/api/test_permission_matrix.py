@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore import xform_name
+from botocore import xform_name
 from botocore.session import get_session
 
 from rolehop.services.registry import OPERATIONS, load_all
@@ -80,6 +82,8 @@ def value_for(name: str, shape: Any, account: str) -> Any:
         "Value": "v",
         "TagKeys": "k",
         "Description": "matrix",
+        "AuthenticationCode1": "123456",
+        "AuthenticationCode2": "654321",
     }
     return specific.get(name, "matrix-target")
 
@@ -94,7 +98,7 @@ def params_for(service: str, op: str, account: str) -> dict[str, Any]:
 
 
 def snake(op: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in op).lstrip("_")
+    return xform_name(op)  # botocore's own: CreateVirtualMFADevice -> create_virtual_mfa_device
 
 
 def outcome(client: Any, op: str, params: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+
 from support import ROOT_KEY, ROOT_SECRET
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -30,8 +31,15 @@ def send(server, req: AWSRequest, body: bytes | None = None) -> tuple[int, str]:
         return e.code, e.read().decode()
 
 
-def signed(server, body: bytes, *, key: str = ROOT_KEY, secret: str = ROOT_SECRET, service: str = "sts",
-           token: str | None = None) -> AWSRequest:
+def signed(
+    server,
+    body: bytes,
+    *,
+    key: str = ROOT_KEY,
+    secret: str = ROOT_SECRET,
+    service: str = "sts",
+    token: str | None = None,
+) -> AWSRequest:
     req = AWSRequest("POST", server.url + "/", data=body, headers=dict(FORM))
     SigV4Auth(Credentials(key, secret, token), service, "us-east-1").add_auth(req)
     return req

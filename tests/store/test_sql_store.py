@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import inspect
 
-from rolehop.core.entities import AccessKey, Account, Identity, InlinePolicy, ManagedPolicy, PolicyVersion, Tag
+from rolehop.core.entities import (
+    AccessKey,
+    Account,
+    Identity,
+    InlinePolicy,
+    ManagedPolicy,
+    PolicyVersion,
+    Tag,
+)
 from rolehop.core.errors import EntityAlreadyExists
 from rolehop.store.engine import downgrade, make_engine, migrate
 from rolehop.store.schema import metadata
@@ -51,8 +59,9 @@ def test_failed_transaction_changes_nothing(store_url: str) -> None:
 
 def test_policies_attachments_inline_keys_tags_and_cascade(store_url: str) -> None:
     store = SqlStore(store_url)
-    policy = ManagedPolicy("ANPAEXAMPLE000000001", "arn:aws:iam::111122223333:policy/p", "111122223333", "p", "/",
-                           "v1", NOW, NOW)
+    policy = ManagedPolicy(
+        "ANPAEXAMPLE000000001", "arn:aws:iam::111122223333:policy/p", "111122223333", "p", "/", "v1", NOW, NOW
+    )
     user = _user("carol")
     with store.transaction() as tx:
         tx.put_account(ACCOUNT)
@@ -62,7 +71,9 @@ def test_policies_attachments_inline_keys_tags_and_cascade(store_url: str) -> No
         tx.attach(policy.policy_id, "user", user.unique_id)
         tx.attach(policy.policy_id, "user", user.unique_id)  # attaching twice is one attachment
         tx.put_inline(InlinePolicy("user", user.unique_id, "inline", "{}"))
-        tx.insert_key(AccessKey("AKIAEXAMPLE000000001", ACCOUNT.account_id, user.unique_id, b"sealed", "Active", NOW))
+        tx.insert_key(
+            AccessKey("AKIAEXAMPLE000000001", ACCOUNT.account_id, user.unique_id, b"sealed", "Active", NOW)
+        )
         tx.set_tags("user", user.unique_id, [Tag("team", "a")])
     with store.transaction() as tx:
         got = tx.get_policy(policy.arn)

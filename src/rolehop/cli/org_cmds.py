@@ -12,9 +12,18 @@ from rolehop.config import ServerConfig, root_key_from_env
 from rolehop.services.apply import Spec, SpecError, apply_spec, parse_spec
 
 store_options = [
-    click.option("--database-url", envvar="ROLEHOP_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in the data dir)."),
-    click.option("--data-dir", default=".rolehop", show_default=True, type=click.Path(path_type=Path),
-                 envvar="ROLEHOP_DATA_DIR"),
+    click.option(
+        "--database-url",
+        envvar="ROLEHOP_DATABASE_URL",
+        help="SQLAlchemy URL (default: SQLite in the data dir).",
+    ),
+    click.option(
+        "--data-dir",
+        default=".rolehop",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        envvar="ROLEHOP_DATA_DIR",
+    ),
 ]
 
 
@@ -41,8 +50,13 @@ def apply_file(file: Path, database_url: str | None, data_dir: Path) -> tuple[Se
 
     spec = read_spec(file)
     key_id, secret = root_key_from_env()
-    config = ServerConfig(data_dir=data_dir, database_url=database_url, account_id=str(spec.management["id"]),
-                          root_access_key_id=key_id, root_secret=secret)
+    config = ServerConfig(
+        data_dir=data_dir,
+        database_url=database_url,
+        account_id=str(spec.management["id"]),
+        root_access_key_id=key_id,
+        root_secret=secret,
+    )
     rt = build_runtime(config)
     try:
         bootstrap.bootstrap(rt, key_id, secret.reveal() or None)
@@ -68,8 +82,13 @@ def apply(file: Path, database_url: str | None, data_dir: Path) -> None:
 
 
 @click.command()
-@click.option("--file", "file", default="examples/aster-key.yaml", show_default=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--file",
+    "file",
+    default="examples/aster-key.yaml",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option("--port", default=4640, show_default=True, type=int)
 @with_store_options
 def demo(file: Path, port: int, database_url: str | None, data_dir: Path) -> None:
@@ -80,8 +99,14 @@ def demo(file: Path, port: int, database_url: str | None, data_dir: Path) -> Non
 
     config, changes = apply_file(file, database_url, data_dir)
     click.echo(f"Applied {file}: {len(changes)} change(s)." if changes else f"{file} already applied.")
-    config = ServerConfig(port=port, data_dir=data_dir, database_url=database_url, account_id=config.account_id,
-                          root_access_key_id=config.root_access_key_id, root_secret=config.root_secret)
+    config = ServerConfig(
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        account_id=config.account_id,
+        root_access_key_id=config.root_access_key_id,
+        root_secret=config.root_secret,
+    )
     app = create_app(config)
     url = f"http://127.0.0.1:{port}"
     click.echo(f"""
@@ -90,7 +115,7 @@ rolehop is serving the {file.stem} organization at {url}
 
 Point the AWS CLI or boto3 at it with the management account's root key:
   export AWS_ENDPOINT_URL={url}
-  export AWS_ACCESS_KEY_ID={config.root_access_key_id or '<ROLEHOP_ROOT_ACCESS_KEY_ID>'}
+  export AWS_ACCESS_KEY_ID={config.root_access_key_id or "<ROLEHOP_ROOT_ACCESS_KEY_ID>"}
   export AWS_SECRET_ACCESS_KEY=<the demo secret from the Makefile, DEMO_ROOT_SECRET>
   export AWS_DEFAULT_REGION=us-east-1
   aws sts get-caller-identity

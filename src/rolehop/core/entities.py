@@ -109,3 +109,46 @@ class CreateAccountRequest:
     account_id: str | None = None
     failure_reason: str | None = None
     completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MfaDevice:
+    """A virtual MFA device. Its secret is sealed at rest; `last_step` is the replay guard (the last
+    TOTP time step accepted) and `drift_steps` the clock offset learnt by ResyncMFADevice."""
+
+    device_id: str
+    serial_number: str  # arn:aws:iam::ACCOUNT:mfa/PATH/NAME
+    account_id: str
+    name: str
+    path: str
+    sealed_seed: bytes = field(repr=False)
+    created_at: datetime
+    user_id: str | None = None  # the user it is enabled for; None while unassigned
+    enable_date: datetime | None = None
+    last_step: int | None = None
+    drift_steps: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoginProfile:
+    """A user's console password: an argon2id hash, never the password."""
+
+    user_id: str
+    password_hash: str = field(repr=False)
+    created_at: datetime
+    password_changed_at: datetime
+    password_reset_required: bool = False
+    max_signin_session_duration: int | None = None
+    password_last_used: datetime | None = None
+    previous_hashes: tuple[str, ...] = field(default=(), repr=False)  # newest first, for reuse prevention
+
+
+@dataclass(frozen=True, slots=True)
+class AuthThrottle:
+    """Failed authentications (MFA codes, passwords) of one user or from one source address."""
+
+    scope: Literal["user", "source"]
+    subject: str  # the user's unique ID, or the source IP address
+    failures: int
+    window_start: datetime
+    blocked_until: datetime | None = None

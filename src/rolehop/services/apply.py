@@ -45,7 +45,7 @@ def _doc(value: Any, where: str, kind: PolicyKind, max_chars: int | None, *, man
 
 
 def _same(a: str, b: str) -> bool:
-    return json.loads(a) == json.loads(b)
+    return bool(json.loads(a) == json.loads(b))
 
 
 def _list(spec: dict[str, Any], key: str, where: str) -> list[Any]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from rolehop.core import arn
-from rolehop.core.entities import AccessKey
-from rolehop.core.errors import ExpiredToken, InvalidClientTokenId
+from rolehop.core.entities import AccessKey, Identity
+from rolehop.core.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from rolehop.core.keyring import UnsealError
 from rolehop.core.session_token import SessionClaims, open_token, temporary_secret
 from rolehop.services.call import Caller
@@ -55,8 +55,7 @@ def _load_long_term(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
 
 
 def long_term_entry(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
-    entry = rt.cached("access-keys", access_key_id, lambda: _load_long_term(rt, access_key_id))
-    return entry if isinstance(entry, _KeyEntry) else None
+    return rt.cached("access-keys", access_key_id, lambda: _load_long_term(rt, access_key_id))
 
 
 def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
@@ -66,15 +65,14 @@ def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
     if claims.kind != "root":
         unique_id = claims.user_id.split(":", 1)[0]
 
-        def load() -> object:
+        def load() -> Identity | None:
             with rt.store.transaction() as tx:
                 return tx.get_identity_by_id(unique_id)
 
-        found = rt.cached("identities", unique_id, load)
-        if found is None or getattr(found, "arn", None) != source:
+        identity = rt.cached("identities", unique_id, load)
+        if identity is None or identity.arn != source:
             # the user or role was deleted (or replaced by a namesake) since the session began
             raise InvalidClientTokenId(INVALID_TOKEN)
-        identity = found  # type: ignore[assignment]
     return Caller(
         claims.account_id,
         claims.principal_arn,
@@ -130,3 +128,15 @@ def authenticate(
         return caller_from_claims(rt, claims), scope
     rt.key_usage.record(scope.access_key_id, now, scope.service, scope.region)
     return entry[0].caller, scope
+
+
+def check_session_scope(caller: Caller, service: str, action: str) -> None:
+    """GetSessionToken credentials reach IAM only when MFA was given, and of STS only AssumeRole
+    and GetCallerIdentity (STS API reference, GetSessionToken). IAM answers the token as invalid."""
+    claims = caller.claims
+    if claims is None or claims.token_kind != "session":
+        return
+    if service == "iam" and not claims.mfa_authenticated:
+        raise InvalidClientTokenId(INVALID_TOKEN)
+    if service == "sts" and action not in ("AssumeRole", "GetCallerIdentity", "GetSessionToken"):
+        raise AccessDenied(f"Cannot call {action} with session credentials")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from rolehop.core.arn import account_of
 from rolehop.core.errors import AccessDenied
+from rolehop.core.organization import organization_id
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
 from rolehop.services.call import Call, Caller
 from rolehop.services.ports import Tx
@@ -98,6 +99,8 @@ def request_context(call: Call, extra: Mapping[str, ContextValue] | None = None)
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if call.secure_transport else "false",
         "aws:RequestedRegion": call.region,
+        # every account rolehop serves belongs to the one organization
+        "aws:PrincipalOrgID": organization_id(call.runtime.settings.management_account_id),
     }
     if caller.user_name:
         ctx["aws:username"] = caller.user_name

@@ -78,11 +78,24 @@ def tag_shapes(tags: list[Tag]) -> list[dict[str, str]]:
     return [{"Key": t.key, "Value": t.value} for t in tags]
 
 
-def existing(call: Call, kind: IdentityKind, name: str, action: str) -> Identity:
+def existing(
+    call: Call, kind: IdentityKind, name: str, action: str, context: dict[str, str | list[str]] | None = None
+) -> Identity:
     """Authorize `action` on the identity's ARN, then return it (NoSuchEntity only after authorization)."""
     with call.runtime.store.transaction() as tx:
         found = tx.get_identity(kind, call.caller.account_id, name)
-    authorize(call, action, found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name))
+        tags = tx.tags_of(kind, found.unique_id) if found else []
+    full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
+    full.update(context or {})
+    authorize(call, action, found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name), context=full)
     if found is None:
         raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
     return found
+
+
+def request_tag_context(tags: list[Tag]) -> dict[str, str | list[str]]:
+    """aws:RequestTag/… and aws:TagKeys for operations that set tags."""
+    context: dict[str, str | list[str]] = {f"aws:RequestTag/{t.key}": t.value for t in tags}
+    if tags:
+        context["aws:TagKeys"] = [t.key for t in tags]
+    return context

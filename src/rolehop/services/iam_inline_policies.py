@@ -75,4 +75,4 @@ def _register(kind: IdentityKind) -> None:
 
 
 for _kind in ("user", "group", "role"):
-    _register(_kind)  # type: ignore[arg-type]
+    _register(_kind)

@@ -12,7 +12,15 @@ from rolehop.core.ids import POLICY_PREFIX, unique_id
 from rolehop.core.policy.validate import MANAGED_POLICY_MAX
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
-from rolehop.services.common import add_tags, check_path, existing, paginate, tag_shapes, tags_param
+from rolehop.services.common import (
+    add_tags,
+    check_path,
+    existing,
+    paginate,
+    request_tag_context,
+    tag_shapes,
+    tags_param,
+)
 from rolehop.services.policy_documents import checked_document, checked_policy_arn, decoded
 from rolehop.services.ports import Tx
 from rolehop.services.registry import Params, Result, operation
@@ -47,9 +55,9 @@ def create_policy(call: Call, p: Params) -> Result:
     path = check_path(p.get("Path"))
     account = call.caller.account_id
     policy_arn = arn.iam_arn(account, "policy", path, p["PolicyName"])
-    authorize(call, "iam:CreatePolicy", policy_arn)
-    document = checked_document(decoded(p["PolicyDocument"]), "identity", MANAGED_POLICY_MAX)
     tags = tags_param(p)
+    authorize(call, "iam:CreatePolicy", policy_arn, context=request_tag_context(tags))
+    document = checked_document(decoded(p["PolicyDocument"]), "identity", MANAGED_POLICY_MAX)
     rt = call.runtime
     policy = ManagedPolicy(
         unique_id(POLICY_PREFIX, rt.random(11)),
@@ -207,8 +215,9 @@ _TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Ro
 
 
 def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
-    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:Attach{_TITLE[kind]}Policy")
     policy_arn = checked_policy_arn(p["PolicyArn"])
+    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:Attach{_TITLE[kind]}Policy",
+                      {"iam:PolicyARN": policy_arn})
     with call.runtime.store.transaction() as tx:
         policy = tx.get_policy(policy_arn)
         if policy is None:
@@ -224,8 +233,9 @@ def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _detach(call: Call, p: Params, kind: IdentityKind) -> Result:
-    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:Detach{_TITLE[kind]}Policy")
     policy_arn = checked_policy_arn(p["PolicyArn"])
+    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:Detach{_TITLE[kind]}Policy",
+                      {"iam:PolicyARN": policy_arn})
     with call.runtime.store.transaction() as tx:
         attached = {a.arn: a for a in tx.attached_policies(kind, target.unique_id)}
         if policy_arn not in attached:
@@ -252,7 +262,7 @@ def _register_attachments(kind: IdentityKind) -> None:
 
 
 for _kind in ("user", "group", "role"):
-    _register_attachments(_kind)  # type: ignore[arg-type]
+    _register_attachments(_kind)
 
 
 @operation("iam", "ListEntitiesForPolicy")

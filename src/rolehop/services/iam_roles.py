@@ -14,7 +14,15 @@ from rolehop.core.ids import ROLE_PREFIX, unique_id
 from rolehop.core.policy.validate import TRUST_POLICY_MAX
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
-from rolehop.services.common import add_tags, check_path, existing, paginate, tag_shapes, tags_param
+from rolehop.services.common import (
+    add_tags,
+    check_path,
+    existing,
+    paginate,
+    request_tag_context,
+    tag_shapes,
+    tags_param,
+)
 from rolehop.services.policy_documents import checked_document, decoded
 from rolehop.services.registry import Params, Result, operation
 
@@ -53,9 +61,12 @@ def trust_document(text: str) -> str:
 def create_role(call: Call, p: Params) -> Result:
     path = check_path(p.get("Path"))
     name = p["RoleName"]
-    authorize(call, "iam:CreateRole", arn.iam_arn(call.caller.account_id, "role", path, name))
-    trust = trust_document(p["AssumeRolePolicyDocument"])
     tags = tags_param(p)
+    context = request_tag_context(tags)
+    if p.get("PermissionsBoundary"):
+        context["iam:PermissionsBoundary"] = p["PermissionsBoundary"]
+    authorize(call, "iam:CreateRole", arn.iam_arn(call.caller.account_id, "role", path, name), context=context)
+    trust = trust_document(p["AssumeRolePolicyDocument"])
     rt = call.runtime
     role = Identity(
         "role",
@@ -145,16 +156,17 @@ def delete_role(call: Call, p: Params) -> Result:
 
 @operation("iam", "TagRole")
 def tag_role(call: Call, p: Params) -> Result:
-    role = existing(call, "role", p["RoleName"], "iam:TagRole")
+    tags = tags_param(p)
+    role = existing(call, "role", p["RoleName"], "iam:TagRole", request_tag_context(tags))
     with call.runtime.store.transaction() as tx:
-        add_tags(tx, "role", role.unique_id, tags_param(p))
+        add_tags(tx, "role", role.unique_id, tags)
     call.runtime.changed()
     return {}
 
 
 @operation("iam", "UntagRole")
 def untag_role(call: Call, p: Params) -> Result:
-    role = existing(call, "role", p["RoleName"], "iam:UntagRole")
+    role = existing(call, "role", p["RoleName"], "iam:UntagRole", {"aws:TagKeys": list(p["TagKeys"])})
     with call.runtime.store.transaction() as tx:
         present = {t.key.lower(): t.key for t in tx.tags_of("role", role.unique_id)}
         tx.remove_tags("role", role.unique_id, [present[k.lower()] for k in p["TagKeys"] if k.lower() in present])
@@ -173,7 +185,8 @@ def list_role_tags(call: Call, p: Params) -> Result:
 
 @operation("iam", "PutRolePermissionsBoundary")
 def put_role_permissions_boundary(call: Call, p: Params) -> Result:
-    role = existing(call, "role", p["RoleName"], "iam:PutRolePermissionsBoundary")
+    boundary = {"iam:PermissionsBoundary": p["PermissionsBoundary"]}
+    role = existing(call, "role", p["RoleName"], "iam:PutRolePermissionsBoundary", boundary)
     with call.runtime.store.transaction() as tx:
         if tx.get_policy(p["PermissionsBoundary"]) is None:
             raise NoSuchEntity(f"Policy {p['PermissionsBoundary']} does not exist or is not attachable.")

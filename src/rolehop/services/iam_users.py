@@ -10,7 +10,15 @@ from rolehop.core.errors import DeleteConflict, NoSuchEntity, ValidationError
 from rolehop.core.ids import USER_PREFIX, unique_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
-from rolehop.services.common import add_tags, check_path, existing, paginate, tag_shapes, tags_param
+from rolehop.services.common import (
+    add_tags,
+    check_path,
+    existing,
+    paginate,
+    request_tag_context,
+    tag_shapes,
+    tags_param,
+)
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.shapes import user_shape
 
@@ -24,7 +32,10 @@ def create_user(call: Call, p: Params) -> Result:
     path = check_path(p.get("Path"))
     name = p["UserName"]
     tags = tags_param(p)
-    authorize(call, "iam:CreateUser", user_arn_for(call, name, path))
+    context = request_tag_context(tags)
+    if p.get("PermissionsBoundary"):
+        context["iam:PermissionsBoundary"] = p["PermissionsBoundary"]
+    authorize(call, "iam:CreateUser", user_arn_for(call, name, path), context=context)
     if p.get("PermissionsBoundary"):
         authorize(call, "iam:PutUserPermissionsBoundary", user_arn_for(call, name, path))
     rt = call.runtime
@@ -96,6 +107,10 @@ def delete_user(call: Call, p: Params) -> Result:
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
         if tx.groups_of(user.unique_id):
             raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        if tx.get_login_profile(user.unique_id) is not None:
+            raise DeleteConflict("Cannot delete entity, must delete login profile first.")
+        if tx.mfa_devices_of(user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
         tx.delete_identity(user.unique_id)
     call.runtime.changed()
     return {}
@@ -103,8 +118,8 @@ def delete_user(call: Call, p: Params) -> Result:
 
 @operation("iam", "TagUser")
 def tag_user(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:TagUser")
     tags = tags_param(p)
+    user = existing(call, "user", p["UserName"], "iam:TagUser", request_tag_context(tags))
     with call.runtime.store.transaction() as tx:
         add_tags(tx, "user", user.unique_id, tags)
     call.runtime.changed()
@@ -113,7 +128,7 @@ def tag_user(call: Call, p: Params) -> Result:
 
 @operation("iam", "UntagUser")
 def untag_user(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:UntagUser")
+    user = existing(call, "user", p["UserName"], "iam:UntagUser", {"aws:TagKeys": list(p["TagKeys"])})
     with call.runtime.store.transaction() as tx:
         present = {t.key.lower(): t.key for t in tx.tags_of("user", user.unique_id)}
         keys = [present[k.lower()] for k in p["TagKeys"] if k.lower() in present]
@@ -133,7 +148,8 @@ def list_user_tags(call: Call, p: Params) -> Result:
 
 @operation("iam", "PutUserPermissionsBoundary")
 def put_user_permissions_boundary(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:PutUserPermissionsBoundary")
+    boundary = {"iam:PermissionsBoundary": p["PermissionsBoundary"]}
+    user = existing(call, "user", p["UserName"], "iam:PutUserPermissionsBoundary", boundary)
     with call.runtime.store.transaction() as tx:
         if tx.get_policy(p["PermissionsBoundary"]) is None:
             raise NoSuchEntity(f"Policy {p['PermissionsBoundary']} does not exist or is not attachable.")

@@ -8,7 +8,6 @@ time its status is described.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from rolehop.core import arn
 from rolehop.core.entities import Account, CreateAccountRequest, Identity
 from rolehop.core.errors import AwsError
+from rolehop.core.organization import organization_id, root_id
 from rolehop.core.ids import ROLE_PREFIX, unique_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
@@ -34,15 +34,6 @@ class OrganizationsError(AwsError):
 
 def _error(code: str, message: str) -> OrganizationsError:
     return OrganizationsError(message, code=code)
-
-
-def organization_id(management_account_id: str) -> str:
-    digest = hashlib.sha256(management_account_id.encode()).hexdigest()
-    return "o-" + digest[:10]
-
-
-def root_id(management_account_id: str) -> str:
-    return "r-" + hashlib.sha256(b"root" + management_account_id.encode()).hexdigest()[:4]
 
 
 def _org_arn(mgmt: str, kind: str, suffix: str = "") -> str:

@@ -7,12 +7,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 from datetime import UTC, datetime
 
 from rolehop.core.keyring import KeyRing
 from rolehop.services.ports import Store
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def system_clock() -> datetime:
@@ -59,13 +61,13 @@ class Runtime:
         with self._lock:
             self._generation += 1
 
-    def cached(self, cache: str, key: object, load: Callable[[], object]) -> object:
+    def cached(self, cache: str, key: object, load: Callable[[], T]) -> T:
         """A value from `load`, reused until a local write or `cache_seconds` (for other nodes' writes)."""
         entries = self.caches.setdefault(cache, {})
         hit = entries.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] == self._generation and hit[1] > now:
-            return hit[2]
+            return cast(T, hit[2])
         generation = self._generation
         value = load()
         if len(entries) > 100_000:  # bound memory under a flood of distinct keys

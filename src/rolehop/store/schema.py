@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -141,4 +142,63 @@ create_account_requests = Table(
     Column("failure_reason", String(64)),
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("completed_at", DateTime(timezone=True)),
+)
+
+# Virtual MFA devices: the seed is sealed with the key ring; last_step is the replay guard.
+mfa_devices = Table(
+    "mfa_devices",
+    metadata,
+    Column("device_id", String(32), primary_key=True),
+    Column("serial_number", String(512), nullable=False),
+    Column("serial_key", String(512), nullable=False, unique=True),  # lower-cased: names ignore case
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("sealed_seed", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("user_id", String(32), ForeignKey("identities.unique_id", ondelete="SET NULL")),
+    Column("enable_date", DateTime(timezone=True)),
+    Column("last_step", BigInteger),
+    Column("drift_steps", Integer, nullable=False),
+)
+Index("ix_mfa_devices_user", mfa_devices.c.user_id)
+Index("ix_mfa_devices_account", mfa_devices.c.account_id)
+
+login_profiles = Table(
+    "login_profiles",
+    metadata,
+    Column("user_id", String(32), ForeignKey("identities.unique_id", ondelete="CASCADE"), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    Column("password_reset_required", Boolean, nullable=False),
+    Column("max_signin_session_duration", Integer),
+    Column("password_last_used", DateTime(timezone=True)),
+    Column("previous_hashes", Text, nullable=False),  # JSON list of argon2id hashes, newest first
+)
+
+password_policies = Table(
+    "password_policies",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("minimum_password_length", Integer, nullable=False),
+    Column("require_symbols", Boolean, nullable=False),
+    Column("require_numbers", Boolean, nullable=False),
+    Column("require_uppercase_characters", Boolean, nullable=False),
+    Column("require_lowercase_characters", Boolean, nullable=False),
+    Column("allow_users_to_change_password", Boolean, nullable=False),
+    Column("max_password_age", Integer, nullable=False),
+    Column("password_reuse_prevention", Integer, nullable=False),
+    Column("hard_expiry", Boolean, nullable=False),
+)
+
+# Failed MFA codes and passwords per user and per source address (shared by every node).
+auth_throttles = Table(
+    "auth_throttles",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("subject", String(128), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True)),
 )

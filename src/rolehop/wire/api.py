@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from rolehop.core.errors import AwsError, InternalFailure, InvalidAction, MalformedQueryString
-from rolehop.services.authenticate import authenticate
+from rolehop.services.authenticate import authenticate, check_session_scope
 from rolehop.services.call import Call
 from rolehop.services.registry import OPERATIONS
 from rolehop.services.runtime import Runtime
@@ -141,6 +141,7 @@ class Api:
         handler = OPERATIONS.get((service, action))
         if handler is None:
             raise InvalidAction(f"The action {action} is not supported by rolehop.")
+        check_session_scope(call.caller, service, action)
         args = query.parse_query(model, {k: v for k, v in params.items() if k not in _SIGNING_PARAMS})
         result = handler(call, args)
         body = query.serialize_query_response(model, result, request_id)
