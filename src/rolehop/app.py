@@ -12,6 +12,7 @@ from rolehop.services.registry import load_all
 from rolehop.services.runtime import Clock, Runtime, Settings, system_clock
 from rolehop.store.sql import SqlStore
 from rolehop.wire.api import Api, HttpRequest, HttpResponse, header_pairs, is_api_request
+from rolehop.wire.extensions import EXTENSION_PATHS, handle_extension
 from rolehop.wire.models import warm_up
 
 Scope = MutableMapping[str, Any]
@@ -67,6 +68,8 @@ class RolehopApp:
             self.rt.changed()
             self.bootstrap()
             return _json(200, {"status": "reset"})
+        if req.path in EXTENSION_PATHS:
+            return handle_extension(self.rt, req)
         if is_api_request(req):
             return self.api.handle(req)
         return _json(404, {"error": "not found"})

@@ -220,3 +220,20 @@ def test_aws_cli_role_profile(org: LiveServer, tmp_path: Path) -> None:
     ident = json.loads(result.stdout)
     assert ident["Account"] == PRODUCTION
     assert ident["Arn"].startswith(f"arn:aws:sts::{PRODUCTION}:assumed-role/{ROLE}/")
+
+
+def test_assumable_roles_are_listed_by_the_engine(org: LiveServer) -> None:
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    def roles_of(keys: dict[str, str]) -> set[tuple[str, str]]:
+        req = AWSRequest("GET", org.url + "/_rolehop/assumable-roles")
+        SigV4Auth(Credentials(keys["AccessKeyId"], keys["SecretAccessKey"]), "sts", "us-east-1").add_auth(req)
+        with urllib.request.urlopen(urllib.request.Request(req.url, headers=dict(req.headers))) as resp:
+            return {(r["AccountId"], r["RoleName"]) for r in json.loads(resp.read())["Roles"]}
+
+    assert roles_of(user_keys(org, "alice")) == {(a, ROLE) for a in (AK, PRODUCTION, DEVELOP, STAGING)}
+    assert roles_of(user_keys(org, "bob")) == {(DEVELOP, "ak-developer-readonly"), (STAGING, "ak-developer-readonly")}

@@ -1,0 +1,47 @@
+"""rolehop's own API beyond AWS, under /_rolehop/, SigV4-signed like any AWS call (scope: sts).
+
+GET /_rolehop/assumable-roles -> {"Roles": [{AccountId, AccountName, DisplayName, Alias, RoleName,
+RoleArn, MaxSessionDuration}, …]}: what the caller may assume, decided by the policy engine.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from rolehop.core.errors import AwsError
+from rolehop.services.assumable_roles import assumable_roles
+from rolehop.services.authenticate import authenticate
+from rolehop.services.call import Call
+from rolehop.services.runtime import Runtime
+from rolehop.wire.api import HttpRequest, HttpResponse
+from rolehop.wire.json_protocol import serialize_json_error
+
+EXTENSION_PATHS = frozenset({"/_rolehop/assumable-roles"})
+
+
+def handle_extension(rt: Runtime, req: HttpRequest) -> HttpResponse:
+    request_id = str(uuid.uuid4())
+    headers = [("x-amzn-RequestId", request_id)]
+    try:
+        caller, scope = authenticate(rt, req.method, req.target, req.headers, req.body)
+        call = Call(
+            rt, caller, request_id, rt.clock(), scope.service, scope.region, req.client_ip, req.secure
+        )
+        roles = [
+            {
+                "AccountId": r.account_id,
+                "AccountName": r.account_name,
+                "DisplayName": r.display_name,
+                "Alias": r.alias,
+                "RoleName": r.role_name,
+                "RoleArn": r.role_arn,
+                "MaxSessionDuration": r.max_session_duration,
+            }
+            for r in assumable_roles(call)
+        ]
+        body = json.dumps({"Roles": roles}).encode()
+        return HttpResponse(200, body, [("content-type", "application/json"), *headers])
+    except AwsError as e:
+        payload, extra = serialize_json_error(e.code, e.message)
+        return HttpResponse(e.status, payload, [*extra.items(), *headers])
