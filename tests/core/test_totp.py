@@ -52,7 +52,7 @@ def test_aws_parameters_are_the_defaults() -> None:
     t = Totp(KEY)
     assert (t.digits, t.period, t.algorithm) == (6, 30, "sha1")
     assert len(t.generate(T0)) == 6
-    assert "key" not in repr(t) or repr(KEY) not in repr(t)
+    assert repr(KEY) not in repr(t)
 
 
 def test_window_accepts_one_step_either_side_and_no_more() -> None:
@@ -86,7 +86,9 @@ def test_drift_moves_the_window() -> None:
     assert t.verify(t.code(now + 5), at=T0, drift=5) == now + 5
 
 
-@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12 456", "１２３４５６", "-12345"])
+@pytest.mark.parametrize(
+    "code", ["", "12345", "1234567", "abcdef", "12 456", "\uff11\uff12\uff13\uff14\uff15\uff16", "-12345"]
+)
 def test_malformed_codes_are_refused(code: str) -> None:
     with pytest.raises(InvalidToken):
         Totp(KEY).verify(code, at=T0)
@@ -137,7 +139,7 @@ def test_every_candidate_is_compared_in_constant_time(monkeypatch: pytest.Monkey
 
 def test_times_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        Totp(KEY).generate(datetime(2026, 1, 1))  # noqa: DTZ001
+        Totp(KEY).generate(datetime(2026, 1, 1))
 
 
 def test_keys_and_secrets() -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
+from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
+from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
 from rolehop.config import DEFAULT_PORT, ServerConfig, root_key_from_env
 
 
@@ -69,3 +71,11 @@ def serve(
 main.add_command(policy)
 main.add_command(apply)
 main.add_command(demo)
+main.add_command(mfa)
+main.add_command(configure)
+main.add_command(assume)
+main.add_command(login)
+main.add_command(console)
+main.add_command(whoami)
+main.add_command(roles)
+main.add_command(logout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 
 def organization_id(management_account_id: str) -> str:
@@ -11,3 +12,24 @@ def organization_id(management_account_id: str) -> str:
 
 def root_id(management_account_id: str) -> str:
     return "r-" + hashlib.sha256(b"root" + management_account_id.encode()).hexdigest()[:4]
+
+
+FULL_AWS_ACCESS_ID = "p-FullAWSAccess"
+FULL_AWS_ACCESS = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnit:
+    ou_id: str
+    parent_id: str  # r-… or ou-…
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgPolicy:
+    policy_id: str  # p-…
+    name: str
+    policy_type: str  # SERVICE_CONTROL_POLICY | RESOURCE_CONTROL_POLICY
+    content: str
+    description: str = ""
+    aws_managed: bool = False

@@ -94,7 +94,7 @@ class Totp:
         now = self.step(at) + drift
         matched = [
             s
-            for s in self._matches(code, range(now - window, now + window + 1))
+            for s in self._matches(code, range(max(0, now - window), now + window + 1))
             if after is None or s > after
         ]
         if not matched:
@@ -109,8 +109,8 @@ class Totp:
         self._well_formed(code1)
         self._well_formed(code2)
         now = self.step(at)
-        seconds = self._matches(code2, range(now - window, now + window + 1))
-        firsts = set(self._matches(code1, range(now - window - 1, now + window)))
+        seconds = self._matches(code2, range(max(0, now - window), now + window + 1))
+        firsts = set(self._matches(code1, range(max(0, now - window - 1), now + window)))
         matched = [s for s in seconds if s - 1 in firsts and (after is None or s - 1 > after)]
         if not matched:
             raise InvalidToken("the codes are not two consecutive codes of this device")

@@ -18,6 +18,9 @@ from rolehop.services.ports import Tx
 from rolehop.services.runtime import Runtime
 
 ContextValue = str | Sequence[str]
+ROOT_IN_OWN_ACCOUNT = parse_policy(
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}', name="root"
+)
 _PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
 _parsed: dict[str, Policy] = {}
 
@@ -73,7 +76,24 @@ def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]
     return tuple(docs)
 
 
-def policy_set(rt: Runtime, caller: Caller, *, resource_policy: Policy | None = None) -> PolicySet:
+def control_policies(rt: Runtime, account_id: str, policy_type: str) -> tuple[tuple[Policy, ...], ...]:
+    """SCPs (or RCPs) binding an account, per level from the root down; () for the management account."""
+    from rolehop.services.org_policies import control_policy_chain  # noqa: PLC0415 - registry cycle
+
+    def load() -> tuple[tuple[Policy, ...], ...]:
+        levels = control_policy_chain(rt, account_id, policy_type)
+        return tuple(tuple(compiled(doc, f"{policy_type}/{i}") for doc in level) for i, level in enumerate(levels))
+
+    return rt.cached("control-policies", (account_id, policy_type), load)
+
+
+def policy_set(
+    rt: Runtime,
+    caller: Caller,
+    *,
+    resource_policy: Policy | None = None,
+    rcps: tuple[tuple[Policy, ...], ...] = (),
+) -> PolicySet:
     def load() -> tuple[tuple[Policy, ...], tuple[Policy, ...], tuple[Policy, ...]]:
         with rt.store.transaction() as tx:
             identity, boundary = _identity_policies(tx, caller)
@@ -81,7 +101,10 @@ def policy_set(rt: Runtime, caller: Caller, *, resource_policy: Policy | None = 
 
     key = (caller.user_id, caller.claims.access_key_id if caller.claims else "")
     identity, boundary, session = rt.cached("policy-sets", key, load)
-    return PolicySet(identity=identity, resource=resource_policy, boundaries=boundary, session=session)
+    if caller.is_root:
+        identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
+    return PolicySet(identity=identity, resource=resource_policy, boundaries=boundary, session=session,
+                     scps=control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY"), rcps=rcps)
 
 
 def _iso(ts: datetime) -> str:
@@ -146,14 +169,17 @@ def decide(
     resource_policy: Policy | None = None,
 ) -> Decision:
     caller = call.caller
+    owner = resource_account or account_of(resource) or caller.account_id
     request = Request(
         principal=caller.arn,
         action=action,
         resource=resource,
-        resource_account=resource_account or account_of(resource) or caller.account_id,
+        resource_account=owner,
         context=request_context(call, context),
     )
-    return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy))
+    # RCPs guard resources of member accounts in the services that support them (of ours: STS)
+    rcps = control_policies(call.runtime, owner, "RESOURCE_CONTROL_POLICY") if action.lower().startswith("sts:") else ()
+    return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy, rcps=rcps))
 
 
 def authorize(
@@ -167,8 +193,8 @@ def authorize(
     """Raises AccessDenied unless the caller may perform `action` on `resource`."""
     caller = call.caller
     owner = resource_account or account_of(resource) or caller.account_id
-    if caller.is_root and caller.claims is None and owner in (caller.account_id, "aws", ""):
-        return  # the root user may do anything in its own account (SCPs do not bind the management account)
+    if caller.is_root and owner in ("aws", ""):
+        owner = caller.account_id  # AWS-managed policies and account-wide resources count as its own
     decision = decide(call, action, resource, resource_account=owner, context=context)
     if decision.decision != "Allowed":
         raise AccessDenied(denial_message(caller.arn, action, resource, decision))
@@ -187,11 +213,7 @@ _LAYER_NAMES = {
 def denial_message(principal: str, action: str, resource: str, decision: Decision) -> str:
     head = f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
     if decision.decision == "ExplicitlyDenied":
-        layer = "identity"
-        for match in decision.matched:
-            if match.effect == "Deny":
-                layer = getattr(match, "layer", layer)
-                break
+        layer = decision.denied_in[0] if decision.denied_in else "identity"
         name = _LAYER_NAMES.get(layer, "identity-based policy")
         article = "an" if name[0] in "aeiou" else "a"
         return f"{head} with an explicit deny in {article} {name}"

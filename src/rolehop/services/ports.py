@@ -26,9 +26,10 @@ from rolehop.core.entities import (
     Tag,
 )
 from rolehop.core.passwords import PasswordPolicy
+from rolehop.services.org_ports import OrgTx
 
 
-class Tx(Protocol):
+class Tx(OrgTx, Protocol):
     # accounts
     def get_account(self, account_id: str) -> Account | None: ...
     def account_by_alias(self, alias: str) -> Account | None: ...

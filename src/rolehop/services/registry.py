@@ -40,5 +40,6 @@ def load_all() -> None:
         iam_users,
         organizations,
         sts,
+        org_policies,
         sts_assume_role,
     )

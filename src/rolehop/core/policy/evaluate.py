@@ -46,6 +46,7 @@ class Decision:
     decision: DecisionName
     matched: tuple[Match, ...] = ()
     missing: tuple[Layer, ...] = ()
+    denied_in: tuple[Layer, ...] = ()  # the layers whose Deny statements decided an ExplicitlyDenied
 
     @property
     def allowed(self) -> bool:
@@ -58,14 +59,20 @@ _GRANTED = Decision("Allowed")
 class _Scan:
     """Allow and Deny statements that matched, and how the resource policy names the caller."""
 
-    __slots__ = ("allows", "denies", "named")
+    __slots__ = ("allows", "denied_in", "denies", "named")
 
     def __init__(self) -> None:
         self.allows: list[Statement] = []
         self.denies: list[Statement] = []
+        self.denied_in: list[Layer] = []
         self.named = Named.NONE
 
-    def identity_side(self, statements: Statements, req: Request) -> bool:
+    def deny(self, st: Statement, layer: Layer) -> None:
+        self.denies.append(st)
+        if layer not in self.denied_in:
+            self.denied_in.append(layer)
+
+    def identity_side(self, statements: Statements, req: Request, layer: Layer = "identity") -> bool:
         found = False
         ctx = req.ctx
         for st in statements:
@@ -74,7 +81,7 @@ class _Scan:
             if st.conditions and not st.matches_conditions(ctx):
                 continue
             if st.effect == "Deny":
-                self.denies.append(st)
+                self.deny(st, layer)
             else:
                 self.allows.append(st)
                 found = True
@@ -89,7 +96,7 @@ class _Scan:
             if named is Named.NONE or not st.matches_resource(req) or not st.matches_conditions(req.ctx):
                 continue
             if st.effect == "Deny":
-                self.denies.append(st)
+                self.deny(st, "rcp" if rcp else "resource")
             else:
                 self.allows.append(st)
                 found = True
@@ -136,7 +143,7 @@ def evaluate(req: Request, sets: PolicySet) -> Decision:
     missing: list[Layer] = []
     if caller.is_iam and not _service_linked(req):
         for level in plan.scps:
-            if not (level and scan.identity_side(level, req)) and "scp" not in missing:
+            if not (level and scan.identity_side(level, req, "scp")) and "scp" not in missing:
                 missing.append("scp")
     boundary = plan.boundaries is not None and caller.is_iam
     for level in plan.rcps:
@@ -149,11 +156,13 @@ def evaluate(req: Request, sets: PolicySet) -> Decision:
         identity = bool(plan.identity) and scan.identity_side(plan.identity, req)
         identity = identity or caller.kind is Kind.ROOT
         bounded = plan.boundaries is None or (
-            bool(plan.boundaries) and scan.identity_side(plan.boundaries, req)
+            bool(plan.boundaries) and scan.identity_side(plan.boundaries, req, "boundary")
         )
-        sessioned = plan.session is None or (bool(plan.session) and scan.identity_side(plan.session, req))
+        sessioned = plan.session is None or (
+            bool(plan.session) and scan.identity_side(plan.session, req, "session")
+        )
     if scan.denies:
-        return Decision("ExplicitlyDenied", _matches(scan.denies))
+        return Decision("ExplicitlyDenied", _matches(scan.denies), denied_in=tuple(scan.denied_in))
     if not caller.is_iam:
         if scan.named is Named.NONE:
             missing.append("resource")
