@@ -42,11 +42,13 @@ class LiveServer:
         *,
         database_url: str | None = None,
         account_id: str | None = None,
+        encode_denials: bool = False,
     ) -> None:
         self.clock = clock
         self.config = ServerConfig(
             data_dir=data_dir,
             database_url=database_url,
+            encode_denials=encode_denials,
             dev=True,
             account_id=account_id,
             root_access_key_id=ROOT_KEY,

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from rolehop.config import ServerConfig, load_keyring
+from rolehop.console import build_console
 from rolehop.services import bootstrap
 from rolehop.services.registry import load_all
 from rolehop.services.runtime import Clock, Runtime, Settings, system_clock
+from rolehop.store.console_store import SqlConsoleStore
 from rolehop.store.sql import SqlStore
 from rolehop.wire.api import Api, HttpRequest, HttpResponse, header_pairs, is_api_request
 from rolehop.wire.extensions import EXTENSION_PATHS, handle_extension
@@ -26,7 +28,9 @@ def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runti
     warm_up()  # build every operation's codec plan now (once per process), not on a first request
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(config.store_url)
-    settings = Settings(management_account_id=config.management_account_id, dev=config.dev)
+    settings = Settings(
+        management_account_id=config.management_account_id, dev=config.dev, encode_denials=config.encode_denials
+    )
     return Runtime(store, load_keyring(config.data_dir), settings, clock=clock)
 
 
@@ -35,6 +39,7 @@ class RolehopApp:
         self.rt = runtime
         self.config = config
         self.api = Api(runtime)
+        self.console = build_console(runtime, SqlConsoleStore.sharing(runtime.store))
         self.bootstrap()
 
     def bootstrap(self) -> None:
@@ -56,7 +61,17 @@ class RolehopApp:
             client_ip=(scope.get("client") or ("", 0))[0],
             secure=scope.get("scheme") == "https",
         )
+        if self.is_console(req):
+            await self.console(scope, _replay(body, receive), send)
+            return
         await _respond(send, self.route(req))
+
+    def is_console(self, req: HttpRequest) -> bool:
+        """DESIGN.md: what is not the API (nor /_rolehop/) is the console. /federation is the console's
+        although its requests carry an `Action` parameter, as AWS's federation endpoint's do."""
+        if req.path.startswith("/_rolehop/") or req.path in EXTENSION_PATHS:
+            return False
+        return req.path == "/federation" or not is_api_request(req)
 
     def route(self, req: HttpRequest) -> HttpResponse:
         if req.path == "/_rolehop/health" and req.method in ("GET", "HEAD"):
@@ -97,6 +112,20 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The request body, already read for routing, handed to the console once more."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _respond(send: Send, response: HttpResponse) -> None:

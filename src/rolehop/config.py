@@ -42,6 +42,7 @@ class ServerConfig:
     account_id: str | None = None
     root_access_key_id: str | None = None
     root_secret: Secret = field(default_factory=lambda: Secret(""))
+    encode_denials: bool = False
 
     @property
     def store_url(self) -> str:

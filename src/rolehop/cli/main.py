@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from rolehop.cli.mfa_cmd import mfa
+from rolehop.cli.explain_cmd import explain
 from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
@@ -37,8 +38,19 @@ def main() -> None:
     "--dev", is_flag=True, help="Development mode: /_rolehop/reset, account 123456789012 by default."
 )
 @click.option("--account-id", help="The management account's ID.")
+@click.option(
+    "--encoded-denials",
+    is_flag=True,
+    help="AccessDenied messages carry an encoded explanation for STS DecodeAuthorizationMessage (off: AWS's plain form).",
+)
 def serve(
-    host: str, port: int, database_url: str | None, data_dir: Path | None, dev: bool, account_id: str | None
+    host: str,
+    port: int,
+    database_url: str | None,
+    data_dir: Path | None,
+    dev: bool,
+    account_id: str | None,
+    encoded_denials: bool,
 ) -> None:
     """Serve the AWS API and the console on one port."""
     if data_dir is None:
@@ -58,6 +70,7 @@ def serve(
         account_id=account_id,
         root_access_key_id=key_id,
         root_secret=secret,
+        encode_denials=encoded_denials,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(config)
@@ -70,6 +83,7 @@ def serve(
 
 main.add_command(policy)
 main.add_command(apply)
+main.add_command(explain)
 main.add_command(demo)
 main.add_command(mfa)
 main.add_command(configure)

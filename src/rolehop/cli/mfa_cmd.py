@@ -92,6 +92,8 @@ def enroll(
     try:
         iam = _iam_client(profile, endpoint_url, region)
         name = user_name or iam.get_user()["User"]["UserName"]
+        if not name:
+            raise click.ClickException("These are the root user's keys: give --user NAME to enroll a user.")
         device = _create_device(iam, name)
         serial = device["SerialNumber"]
         secret = device["Base32StringSeed"].decode()

@@ -43,7 +43,10 @@ from rolehop.services.console_switch import color_name, renew_if_expired, role_h
 
 log = logging.getLogger("rolehop.console")
 
-Auth = Literal["none", "mfa", "password", "active"]
+# "open": no session and no CSRF (the federation endpoint: credentials come in the request);
+# "none": signed-out pages (forms carry the sign-in cookie's CSRF token); "any": any session;
+# "mfa" / "password": a session waiting for its MFA code / new password; "active": signed in.
+Auth = Literal["open", "none", "any", "mfa", "password", "active"]
 Handler = Callable[["Ctx"], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_FIELD = 4096
@@ -88,7 +91,9 @@ class Ctx:
         self.source_ip = request.client.host if request.client else ""
         self.session_cookie_name = cookie_name("rolehop-session", self.secure)
         self.signin_cookie_name = cookie_name("rolehop-signin", self.secure)
-        self.session: ConsoleSession | None = find_session(self.console, request.cookies.get(self.session_cookie_name))
+        self.session: ConsoleSession | None = find_session(
+            self.console, request.cookies.get(self.session_cookie_name)
+        )
         self.signin_cookie: str | None = request.cookies.get(self.signin_cookie_name)
         self._new_cookies: dict[str, str | None] = {}
         self.notices: list[str] = []
@@ -113,19 +118,27 @@ class Ctx:
         session = self._require()
         if session.user_token is None:
             raise SessionEnded("the session has no user")
-        return call_for(self.console, session.user_token, service=service, source_ip=self.source_ip, secure=self.secure)
+        return call_for(
+            self.console, session.user_token, service=service, source_ip=self.source_ip, secure=self.secure
+        )
 
-    def invoke(self, operation: str, params: dict[str, Any] | None = None, service: str = "iam") -> dict[str, Any]:
+    def invoke(
+        self, operation: str, params: dict[str, Any] | None = None, service: str = "iam"
+    ) -> dict[str, Any]:
         return invoke(self.call(service), service, operation, params)
 
-    def attempt(self, operation: str, params: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    def attempt(
+        self, operation: str, params: dict[str, Any] | None = None, service: str = "iam"
+    ) -> tuple[dict[str, Any] | None, str | None]:
         """(result, None), or (None, AWS's message) when the operation is refused or fails."""
         try:
-            return self.invoke(operation, params), None
+            return self.invoke(operation, params, service), None
         except AwsError as e:
             return None, e.message or e.code
 
-    def everything(self, operation: str, key: str, params: dict[str, Any] | None = None, limit: int = 1000) -> list[Any]:
+    def everything(
+        self, operation: str, key: str, params: dict[str, Any] | None = None, limit: int = 1000
+    ) -> list[Any]:
         """All pages of a paginated IAM list (raises the first page's error)."""
         params = dict(params or {})
         items: list[Any] = []
@@ -256,7 +269,7 @@ def _form_dict(raw: Any) -> dict[str, str]:
 def _gate(ctx: Ctx, auth: Auth) -> Response | None:
     """Where a browser must go instead of this page, if anywhere."""
     session = ctx.session
-    if auth == "none":
+    if auth in ("open", "none"):
         return None
     if session is None:
         if auth == "active":
@@ -264,7 +277,7 @@ def _gate(ctx: Ctx, auth: Auth) -> Response | None:
             return ctx.redirect("/signin?next=" + quote(here, safe=""))
         return ctx.redirect("/signin")
     wanted = {"mfa": "/signin/mfa", "password": "/signin/password", "active": "/"}
-    if session.stage != auth:
+    if auth != "any" and session.stage != auth:
         return ctx.redirect(wanted[session.stage])
     return None
 
@@ -275,7 +288,7 @@ def _run(site: Site, handler: Handler, auth: Auth, request: Request, form: dict[
         gate = _gate(ctx, auth)
         if gate is not None:
             return ctx.finish(gate)
-        if request.method == "POST" and not (ctx.csrf_ok() and ctx.origin_ok()):
+        if request.method == "POST" and auth != "open" and not (ctx.csrf_ok() and ctx.origin_ok()):
             return ctx.finish(
                 ctx.error(
                     403,

@@ -13,6 +13,7 @@ from rolehop.core.arn import account_of
 from rolehop.core.errors import AccessDenied
 from rolehop.core.organization import organization_id
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
+from rolehop.services import denials
 from rolehop.services.call import Call, Caller
 from rolehop.services.ports import Tx
 from rolehop.services.runtime import Runtime
@@ -197,7 +198,15 @@ def authorize(
         owner = caller.account_id  # AWS-managed policies and account-wide resources count as its own
     decision = decide(call, action, resource, resource_account=owner, context=context)
     if decision.decision != "Allowed":
-        raise AccessDenied(denial_message(caller.arn, action, resource, decision))
+        raise denied(call, action, resource, decision, context)
+
+
+def denied(
+    call: Call, action: str, resource: str, decision: Decision, context: Mapping[str, ContextValue] | None = None
+) -> AccessDenied:
+    """The AccessDenied for a decision, its explanation recorded under the request ID."""
+    encoded = denials.record(call, action, resource, decision, request_context(call, context))
+    return AccessDenied(denial_message(call.caller.arn, action, resource, decision) + encoded)
 
 
 _LAYER_NAMES = {

@@ -44,14 +44,18 @@ def pending_enrolment(console: Console, session: ConsoleSession) -> PendingEnrol
     if session.pending_mfa is None:
         return None
     try:
-        _kid, raw = console.rt.ring.open(session.pending_mfa, purpose=PENDING_PURPOSE + session.session_id.encode())
+        _kid, raw = console.rt.ring.open(
+            session.pending_mfa, purpose=PENDING_PURPOSE + session.session_id.encode()
+        )
         data = json.loads(raw)
         return PendingEnrolment(data["user"], data["serial"], data["secret"], bytes.fromhex(data["qr"]))
     except (UnsealError, ValueError, KeyError):
         return None
 
 
-def begin(console: Console, session: ConsoleSession, call: Call, user_name: str) -> tuple[ConsoleSession, PendingEnrolment]:
+def begin(
+    console: Console, session: ConsoleSession, call: Call, user_name: str
+) -> tuple[ConsoleSession, PendingEnrolment]:
     """Creates the virtual device, named after the user as the self-management policy expects. A
     device of that name left unassigned by an unfinished enrolment is deleted and made anew."""
     params = {"VirtualMFADeviceName": user_name}

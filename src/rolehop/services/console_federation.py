@@ -101,7 +101,8 @@ def _duration(text: str | None, claims: SessionClaims) -> int | None:
         raise FederationError("SessionDuration cannot be used with GetFederationToken credentials.")
     if claims.chained and seconds > CHAINED_MAX:
         raise FederationError(
-            "The requested SessionDuration exceeds the 1 hour session limit for roles assumed by role chaining."
+            "The requested SessionDuration exceeds the 1 hour session limit "
+            "for roles assumed by role chaining."
         )
     return seconds
 
@@ -112,8 +113,13 @@ def get_signin_token(console: Console, session_param: str, duration: str | None 
     now = rt.clock()
     claims = _credentials(console, session_param, now)
     seconds = _duration(duration, claims)
-    payload = json.dumps({"token": json.loads(session_param)["sessionToken"], "duration": seconds,
-                          "issued": int(now.timestamp())}).encode()
+    payload = json.dumps(
+        {
+            "token": json.loads(session_param)["sessionToken"],
+            "duration": seconds,
+            "issued": int(now.timestamp()),
+        }
+    ).encode()
     return _b64(rt.ring.seal(payload, purpose=TOKEN_PURPOSE, nonce=rt.random(12)))
 
 
@@ -156,5 +162,7 @@ def login(console: Console, signin_token: str, *, issuer: str | None) -> tuple[s
         role_token=role_token,
         role_arn=claims.source_arn,
         role_display_name=f"{role_name}/{claims.session_name}"[:64],
-        issuer=issuer if issuer and issuer.startswith(("https://", "http://")) and len(issuer) <= 2048 else None,
+        issuer=issuer
+        if issuer and issuer.startswith(("https://", "http://")) and len(issuer) <= 2048
+        else None,
     )

@@ -147,11 +147,11 @@ def call_for(
         caller = caller_from_claims(rt, claims)
     except AwsError as e:  # the user or role was deleted since
         raise SessionEnded(e.message) from e
-    return Call(
-        rt, caller, str(uuid.uuid4()), now, service, rt.settings.default_region, source_ip, secure
-    )
+    return Call(rt, caller, str(uuid.uuid4()), now, service, rt.settings.default_region, source_ip, secure)
 
 
-def invoke(call: Call, service: str, operation: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def invoke(
+    call: Call, service: str, operation: str, params: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Runs an AWS operation's service function for the console, through the registry the API uses."""
     return OPERATIONS[(service, operation)](call, dict(params or {}))

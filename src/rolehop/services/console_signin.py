@@ -134,7 +134,9 @@ def complete_mfa(
     return _signed_in(console, user, mfa=True)
 
 
-def change_password(console: Console, session: ConsoleSession, call: Call, old: str, new: str) -> ConsoleSession:
+def change_password(
+    console: Console, session: ConsoleSession, call: Call, old: str, new: str
+) -> ConsoleSession:
     """iam:ChangePassword as the signed-in user; a session waiting for a new password becomes active."""
     invoke(call, "iam", "ChangePassword", {"OldPassword": old, "NewPassword": new})
     if session.stage == "password":

@@ -135,7 +135,11 @@ def switch_role(
     display = display_name.strip()[:DISPLAY_NAME_MAX] or default_display_name(console, role)
     chosen = color_of(color)
     switched = replace(
-        session, role_token=token, role_arn=role.role_arn, role_display_name=display, role_color=chosen or None
+        session,
+        role_token=token,
+        role_arn=role.role_arn,
+        role_display_name=display,
+        role_color=chosen or None,
     )
     now = console.rt.clock()
     assert session.user_id is not None  # _assume refused sessions without a user
@@ -180,7 +184,9 @@ def role_history(console: Console, session: ConsoleSession) -> list[RoleHistoryE
         return tx.role_history(session.user_id)
 
 
-def history_entry(console: Console, session: ConsoleSession, account_id: str, role_name: str) -> RoleHistoryEntry:
+def history_entry(
+    console: Console, session: ConsoleSession, account_id: str, role_name: str
+) -> RoleHistoryEntry:
     for entry in role_history(console, session):
         if entry.account_id == account_id and entry.role_name.lower() == role_name.lower():
             return entry

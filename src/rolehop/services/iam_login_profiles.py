@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from rolehop.core.entities import Identity, LoginProfile
 from rolehop.core.errors import AccessDenied, ClientError, EntityAlreadyExists, NoSuchEntity, ValidationError
 from rolehop.core.passwords import PasswordPolicy, check_password, reused_password_error
-from rolehop.services.authorize import authorize, decide, denial_message
+from rolehop.services.authorize import authorize, decide, denied
 from rolehop.services.call import Call
 from rolehop.services.common import existing
 from rolehop.services.ports import Tx
@@ -175,7 +175,7 @@ def _authorize_change(call: Call, user: Identity, policy: PasswordPolicy | None)
         and policy.allow_users_to_change_password
     ):
         return
-    raise AccessDenied(denial_message(call.caller.arn, "iam:ChangePassword", user.arn, decision))
+    raise denied(call, "iam:ChangePassword", user.arn, decision)
 
 
 @operation("iam", "ChangePassword")

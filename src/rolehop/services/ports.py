@@ -26,10 +26,11 @@ from rolehop.core.entities import (
     Tag,
 )
 from rolehop.core.passwords import PasswordPolicy
+from rolehop.services.audit_ports import AuditTx
 from rolehop.services.org_ports import OrgTx
 
 
-class Tx(OrgTx, Protocol):
+class Tx(OrgTx, AuditTx, Protocol):
     # accounts
     def get_account(self, account_id: str) -> Account | None: ...
     def account_by_alias(self, alias: str) -> Account | None: ...

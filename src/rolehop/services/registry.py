@@ -28,6 +28,7 @@ def operation(service: str, name: str) -> Callable[[Handler], Handler]:
 def load_all() -> None:
     """Import every service module so that its operations register."""
     from rolehop.services import (  # noqa: F401
+        denials,
         iam_access_keys,
         iam_account,
         iam_groups,

@@ -28,6 +28,8 @@ class Settings:
     default_region: str = "us-east-1"
     # Other nodes see an IAM change within this many seconds (IAM itself is eventually consistent).
     cache_seconds: float = 5.0
+    # opt-in: AccessDenied messages carry an encoded explanation (STS DecodeAuthorizationMessage)
+    encode_denials: bool = False
 
 
 class Runtime:

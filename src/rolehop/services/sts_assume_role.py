@@ -11,7 +11,7 @@ from rolehop.core import arn
 from rolehop.core.entities import Identity
 from rolehop.core.errors import AccessDenied, AwsError, ValidationError
 from rolehop.core.session_token import SessionClaims
-from rolehop.services.authorize import ContextValue, compiled, decide, denial_message
+from rolehop.services.authorize import ContextValue, compiled, decide, denied
 from rolehop.services.call import Call
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.sts import issue_credentials
@@ -134,7 +134,7 @@ def _check_trust(call: Call, role: Identity, p: Params, mfa_context: dict[str, C
         decision = decide(call, action, role.arn, resource_account=role.account_id, context=context,
                           resource_policy=trust)
         if decision.decision != "Allowed":
-            raise AccessDenied(denial_message(call.caller.arn, action, role.arn, decision))
+            raise denied(call, action, role.arn, decision, context)
 
 
 @operation("sts", "AssumeRole")

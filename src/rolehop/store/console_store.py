@@ -102,12 +102,16 @@ class SqlConsoleTx:
         self.c.execute(insert(console_sessions).values(_values(session)))
 
     def get_session(self, session_id: str) -> ConsoleSession | None:
-        row = self.c.execute(select(console_sessions).where(console_sessions.c.session_id == session_id)).first()
+        row = self.c.execute(
+            select(console_sessions).where(console_sessions.c.session_id == session_id)
+        ).first()
         return _session(row) if row else None
 
     def update_session(self, session: ConsoleSession) -> None:
         s = console_sessions.c
-        self.c.execute(update(console_sessions).where(s.session_id == session.session_id).values(_values(session)))
+        self.c.execute(
+            update(console_sessions).where(s.session_id == session.session_id).values(_values(session))
+        )
 
     def delete_session(self, session_id: str) -> None:
         self.c.execute(delete(console_sessions).where(console_sessions.c.session_id == session_id))

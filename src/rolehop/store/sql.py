@@ -29,6 +29,7 @@ from rolehop.core.errors import EntityAlreadyExists
 from rolehop.core.passwords import PasswordPolicy
 from rolehop.store import schema as t
 from rolehop.store.engine import make_engine, migrate
+from rolehop.store.audit_store import AuditSqlMixin
 from rolehop.store.org_store import OrgSqlMixin
 
 
@@ -75,7 +76,7 @@ def _mfa_device(row: Row[Any]) -> MfaDevice:
     return MfaDevice(**d)
 
 
-class SqlTx(OrgSqlMixin):
+class SqlTx(OrgSqlMixin, AuditSqlMixin):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 

@@ -1,0 +1,68 @@
+"""`rolehop explain REQUEST-ID`: why the policy engine refused a request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rolehop.cli.org_cmds import with_store_options
+from rolehop.config import ServerConfig
+
+_LAYERS = {
+    "identity": "identity-based policies",
+    "boundary": "the permissions boundary",
+    "session": "the session policies",
+    "scp": "the service control policies",
+    "rcp": "the resource control policies",
+    "resource": "the resource-based policy (e.g. the role's trust policy)",
+    "aws-managed": "AWS-owned resources (read-only)",
+}
+
+
+def render(details: dict[str, Any]) -> str:
+    ctx = details["context"]
+    lines = [
+        f"Request {details['requestId']} at {details['time']}: {details['decision']}",
+        f"  principal: {ctx['principal']['arn']} ({ctx['principal']['id']})",
+        f"  action:    {ctx['action']}",
+        f"  resource:  {ctx['resource']}",
+    ]
+    if details["explicitDeny"]:
+        lines.append(
+            "  denied by a Deny statement in: " + ", ".join(_LAYERS.get(x, x) for x in details["deniedIn"])
+        )
+    else:
+        lines.append("  no Allow in: " + ", ".join(_LAYERS.get(x, x) for x in details["missingAllowIn"]))
+    statements = details["matchedStatements"]["items"]
+    if statements:
+        lines.append("  statements that matched:")
+        for s in statements:
+            sid = f" (Sid {s['sid']})" if s.get("sid") else ""
+            lines.append(f"    {s['effect']:5} {s['policy']} statement {s['statementIndex']}{sid}")
+    lines.append("  request context:")
+    for item in ctx["conditions"]["items"]:
+        values = ", ".join(v["value"] for v in item["values"]["items"])
+        lines.append(f"    {item['key']} = {values}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("request_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@with_store_options
+def explain(request_id: str, as_json: bool, database_url: str | None, data_dir: Path) -> None:
+    """Show why the request REQUEST-ID was denied: matched statements and the layer lacking an Allow."""
+    from rolehop.app import build_runtime
+    from rolehop.services.denials import explain as lookup
+
+    rt = build_runtime(ServerConfig(data_dir=data_dir, database_url=database_url))
+    try:
+        details = lookup(rt, request_id)
+    finally:
+        rt.store.close()
+    if details is None:
+        raise click.ClickException(f"no AccessDenied was recorded under request ID {request_id}")
+    click.echo(json.dumps(details, indent=2) if as_json else render(details))
