@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+
 from support import FakeClock, LiveServer
 
 DENY_GROUPS = json.dumps(

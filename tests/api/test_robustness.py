@@ -13,6 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.session import get_session
+
 from support import ROOT_KEY, ROOT_SECRET
 
 QUERY_SERVICES = {"iam": "2010-05-08", "sts": "2011-06-15"}
@@ -41,9 +42,9 @@ def junk(rng: random.Random) -> str:
 def random_query_params(
     rng: random.Random, operations: list[str], members: dict[str, list[str]]
 ) -> dict[str, str]:
-    op = rng.choice(operations + ["NoSuchOperation", ""])
+    op = rng.choice([*operations, "NoSuchOperation", ""])
     params = {"Action": op, "Version": rng.choice(["2010-05-08", "2011-06-15", junk(rng)])}
-    names = members.get(op, []) + ["Bogus", "Tags.member.1.Key", "PolicyArns.member.x.arn", "MaxItems"]
+    names = [*members.get(op, []), "Bogus", "Tags.member.1.Key", "PolicyArns.member.x.arn", "MaxItems"]
     for _ in range(rng.randint(0, 6)):
         params[rng.choice(names)] = rng.choice([junk(rng), "-1", "99999999999999999999", "true", "", "{}"])
     return params

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.explain_cmd import explain
+from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
@@ -32,7 +32,8 @@ def main() -> None:
     "--data-dir",
     type=click.Path(path_type=Path),
     envvar="ROLEHOP_DATA_DIR",
-    help="Where the SQLite store and key ring live [default: .rolehop; with --dev, a fresh temporary directory].",
+    help="Where the SQLite store and key ring live "
+    "[default: .rolehop; with --dev, a fresh temporary directory].",
 )
 @click.option(
     "--dev", is_flag=True, help="Development mode: /_rolehop/reset, account 123456789012 by default."
@@ -41,7 +42,8 @@ def main() -> None:
 @click.option(
     "--encoded-denials",
     is_flag=True,
-    help="AccessDenied messages carry an encoded explanation for STS DecodeAuthorizationMessage (off: AWS's plain form).",
+    help="AccessDenied messages carry an encoded explanation for STS DecodeAuthorizationMessage "
+    "(off: AWS's plain form).",
 )
 def serve(
     host: str,

@@ -15,7 +15,9 @@ def root_id(management_account_id: str) -> str:
 
 
 FULL_AWS_ACCESS_ID = "p-FullAWSAccess"
-FULL_AWS_ACCESS = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+FULL_AWS_ACCESS = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,9 @@ class Spec:
 
 def parse_spec(data: Any) -> Spec:
     if not isinstance(data, dict):
-        raise SpecError("the file must be a mapping with 'management', 'accounts', 'groups', 'users', 'roles'")
+        raise SpecError(
+            "the file must be a mapping with 'management', 'accounts', 'groups', 'users', 'roles'"
+        )
     unknown = set(data) - {"management", "accounts", "policies", "groups", "users", "roles"}
     if unknown:
         raise SpecError(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
@@ -85,8 +87,14 @@ def parse_spec(data: Any) -> Spec:
         _name(account, f"accounts[{i}]")
         if not is_account_id(str(account.get("id", ""))):
             raise SpecError(f"accounts[{i}].id: a 12-digit account ID is required")
-    spec = Spec(management, accounts, _list(data, "policies", ""), _list(data, "groups", ""),
-                _list(data, "users", ""), _list(data, "roles", ""))
+    spec = Spec(
+        management,
+        accounts,
+        _list(data, "policies", ""),
+        _list(data, "groups", ""),
+        _list(data, "users", ""),
+        _list(data, "roles", ""),
+    )
     for section in ("policies", "groups", "users", "roles"):
         names = [_name(item, f"{section}[{i}]").lower() for i, item in enumerate(getattr(spec, section))]
         if section != "roles" and len(set(names)) != len(names):
@@ -161,8 +169,17 @@ class _Applier:
         policy_arn = arn.iam_arn(self.mgmt, "policy", path, name)
         current = self.tx.get_policy(policy_arn)
         if current is None:
-            policy = ManagedPolicy(unique_id(POLICY_PREFIX, self.rt.random(11)), policy_arn, self.mgmt, name, path,
-                                   "v1", self.now, self.now, description=spec.get("description"))
+            policy = ManagedPolicy(
+                unique_id(POLICY_PREFIX, self.rt.random(11)),
+                policy_arn,
+                self.mgmt,
+                name,
+                path,
+                "v1",
+                self.now,
+                self.now,
+                description=spec.get("description"),
+            )
             self.tx.insert_policy(policy, PolicyVersion(policy.policy_id, "v1", document, self.now))
             self.plan.note(f"created policy {name}")
             return
@@ -175,8 +192,14 @@ class _Applier:
             self.tx.delete_version(current.policy_id, oldest.version_id)
         version = PolicyVersion(current.policy_id, f"v{current.next_version}", document, self.now)
         self.tx.insert_version(version)
-        self.tx.update_policy(replace(current, default_version_id=version.version_id,
-                                      next_version=current.next_version + 1, updated_at=self.now))
+        self.tx.update_policy(
+            replace(
+                current,
+                default_version_id=version.version_id,
+                next_version=current.next_version + 1,
+                updated_at=self.now,
+            )
+        )
         self.plan.note(f"updated policy {name} to {version.version_id}")
 
     def policy_ref(self, ref: Any, where: str) -> ManagedPolicy:
@@ -188,11 +211,15 @@ class _Applier:
         return found
 
     # identities
-    def identity(self, kind: IdentityKind, account_id: str, spec: dict[str, Any], prefix: str, **extra: Any) -> Identity:
+    def identity(
+        self, kind: IdentityKind, account_id: str, spec: dict[str, Any], prefix: str, **extra: Any
+    ) -> Identity:
         name, path = spec["name"], spec.get("path", "/")
         current = self.tx.get_identity(kind, account_id, name)
         if current is None:
-            created = Identity(kind, unique_id(prefix, self.rt.random(11)), account_id, name, path, self.now, **extra)
+            created = Identity(
+                kind, unique_id(prefix, self.rt.random(11)), account_id, name, path, self.now, **extra
+            )
             self.tx.insert_identity(created)
             self.plan.note(f"created {kind} {name} in {account_id}")
             return created
@@ -203,8 +230,10 @@ class _Applier:
         return wanted
 
     def attachments(self, identity: Identity, spec: dict[str, Any], where: str) -> None:
-        wanted = {self.policy_ref(ref, f"{where}.policies[{i}]").policy_id: str(ref)
-                  for i, ref in enumerate(_list(spec, "policies", where))}
+        wanted = {
+            self.policy_ref(ref, f"{where}.policies[{i}]").policy_id: str(ref)
+            for i, ref in enumerate(_list(spec, "policies", where))
+        }
         current = {p.policy_id for p in self.tx.attached_policies(identity.kind, identity.unique_id)}
         for policy_id in wanted.keys() - current:
             self.tx.attach(policy_id, identity.kind, identity.unique_id)
@@ -252,9 +281,20 @@ class _Applier:
         for i, ref in enumerate(accounts):
             account_id = self.account_ref(ref, f"{where}.accounts[{i}]")
             current = self.tx.get_identity("role", account_id, spec["name"])
-            kept_trust = current.trust_policy if current and current.trust_policy and _same(current.trust_policy, trust) else trust
-            role = self.identity("role", account_id, spec, ROLE_PREFIX, trust_policy=kept_trust,
-                                 max_session_duration=duration, description=spec.get("description"))
+            kept_trust = (
+                current.trust_policy
+                if current and current.trust_policy and _same(current.trust_policy, trust)
+                else trust
+            )
+            role = self.identity(
+                "role",
+                account_id,
+                spec,
+                ROLE_PREFIX,
+                trust_policy=kept_trust,
+                max_session_duration=duration,
+                description=spec.get("description"),
+            )
             self.attachments(role, spec, where)
 
 
@@ -266,9 +306,15 @@ def apply_spec(rt: Runtime, spec: Spec) -> list[str]:
             f"{rt.settings.management_account_id}"
         )
     with rt.store.transaction() as tx:
-        existing = [a for a in tx.list_accounts() if a.is_management and a.account_id != rt.settings.management_account_id]
+        existing = [
+            a
+            for a in tx.list_accounts()
+            if a.is_management and a.account_id != rt.settings.management_account_id
+        ]
         if existing:
-            raise SpecError(f"management.id: the store already belongs to management account {existing[0].account_id}")
+            raise SpecError(
+                f"management.id: the store already belongs to management account {existing[0].account_id}"
+            )
         try:
             plan = _Applier(rt, tx, spec).run()
         except AwsError as e:

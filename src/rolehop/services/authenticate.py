@@ -45,7 +45,9 @@ def _load_long_term(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
         if key is None or key.status != "Active":
             return None
         if key.user_id is None:
-            caller = Caller(key.account_id, arn.root_arn(key.account_id), key.account_id, "root", access_key_id)
+            caller = Caller(
+                key.account_id, arn.root_arn(key.account_id), key.account_id, "root", access_key_id
+            )
         else:
             user = tx.get_identity_by_id(key.user_id)
             if user is None:

@@ -20,7 +20,8 @@ from rolehop.services.runtime import Runtime
 
 ContextValue = str | Sequence[str]
 ROOT_IN_OWN_ACCOUNT = parse_policy(
-    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}', name="root"
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+    name="root",
 )
 _PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
 _parsed: dict[str, Policy] = {}
@@ -79,11 +80,13 @@ def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]
 
 def control_policies(rt: Runtime, account_id: str, policy_type: str) -> tuple[tuple[Policy, ...], ...]:
     """SCPs (or RCPs) binding an account, per level from the root down; () for the management account."""
-    from rolehop.services.org_policies import control_policy_chain  # noqa: PLC0415 - registry cycle
+    from rolehop.services.org_policies import control_policy_chain
 
     def load() -> tuple[tuple[Policy, ...], ...]:
         levels = control_policy_chain(rt, account_id, policy_type)
-        return tuple(tuple(compiled(doc, f"{policy_type}/{i}") for doc in level) for i, level in enumerate(levels))
+        return tuple(
+            tuple(compiled(doc, f"{policy_type}/{i}") for doc in level) for i, level in enumerate(levels)
+        )
 
     return rt.cached("control-policies", (account_id, policy_type), load)
 
@@ -104,8 +107,14 @@ def policy_set(
     identity, boundary, session = rt.cached("policy-sets", key, load)
     if caller.is_root:
         identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
-    return PolicySet(identity=identity, resource=resource_policy, boundaries=boundary, session=session,
-                     scps=control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY"), rcps=rcps)
+    return PolicySet(
+        identity=identity,
+        resource=resource_policy,
+        boundaries=boundary,
+        session=session,
+        scps=control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY"),
+        rcps=rcps,
+    )
 
 
 def _iso(ts: datetime) -> str:
@@ -115,7 +124,9 @@ def _iso(ts: datetime) -> str:
 def request_context(call: Call, extra: Mapping[str, ContextValue] | None = None) -> dict[str, ContextValue]:
     caller, now = call.caller, call.now
     ctx: dict[str, ContextValue] = {
-        "aws:PrincipalArn": caller.identity.arn if caller.kind == "assumed-role" and caller.identity else caller.arn,
+        "aws:PrincipalArn": caller.identity.arn
+        if caller.kind == "assumed-role" and caller.identity
+        else caller.arn,
         "aws:PrincipalAccount": caller.account_id,
         "aws:PrincipalType": _PRINCIPAL_TYPE[caller.kind],
         "aws:userid": caller.user_id,
@@ -179,7 +190,11 @@ def decide(
         context=request_context(call, context),
     )
     # RCPs guard resources of member accounts in the services that support them (of ours: STS)
-    rcps = control_policies(call.runtime, owner, "RESOURCE_CONTROL_POLICY") if action.lower().startswith("sts:") else ()
+    rcps = (
+        control_policies(call.runtime, owner, "RESOURCE_CONTROL_POLICY")
+        if action.lower().startswith("sts:")
+        else ()
+    )
     return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy, rcps=rcps))
 
 
@@ -202,7 +217,11 @@ def authorize(
 
 
 def denied(
-    call: Call, action: str, resource: str, decision: Decision, context: Mapping[str, ContextValue] | None = None
+    call: Call,
+    action: str,
+    resource: str,
+    decision: Decision,
+    context: Mapping[str, ContextValue] | None = None,
 ) -> AccessDenied:
     """The AccessDenied for a decision, its explanation recorded under the request ID."""
     encoded = denials.record(call, action, resource, decision, request_context(call, context))
@@ -227,5 +246,6 @@ def denial_message(principal: str, action: str, resource: str, decision: Decisio
         article = "an" if name[0] in "aeiou" else "a"
         return f"{head} with an explicit deny in {article} {name}"
     missing = decision.missing[0] if decision.missing else "identity"
-    return f"{head} because no {_LAYER_NAMES.get(missing, 'identity-based policy')} allows the {action} action"
-
+    return (
+        f"{head} because no {_LAYER_NAMES.get(missing, 'identity-based policy')} allows the {action} action"
+    )

@@ -42,7 +42,14 @@ def ensure_aws_managed_policies(rt: Runtime) -> None:
             if tx.get_policy(policy_arn) is not None:
                 continue
             policy = ManagedPolicy(
-                spec["id"], policy_arn, None, path.stem, spec["path"], "v1", created, created,
+                spec["id"],
+                policy_arn,
+                None,
+                path.stem,
+                spec["path"],
+                "v1",
+                created,
+                created,
                 description=spec["description"],
             )
             document = json.dumps(spec["document"], indent=4)
@@ -57,7 +64,11 @@ def ensure_root_key(rt: Runtime, access_key_id: str | None, secret: str | None) 
     with rt.store.transaction() as tx:
         if tx.keys_of(account_id, None) or tx.get_key(access_key_id) is not None:
             return False
-        tx.insert_key(AccessKey(access_key_id, account_id, None, seal_secret(rt, access_key_id, secret), "Active", rt.clock()))
+        tx.insert_key(
+            AccessKey(
+                access_key_id, account_id, None, seal_secret(rt, access_key_id, secret), "Active", rt.clock()
+            )
+        )
     rt.changed()
     return True
 

@@ -20,7 +20,9 @@ _KIND_TITLE = {"user": "user", "group": "group", "role": "role"}
 MAX_TAGS = 50
 
 
-def paginate(items: Sequence[T], params: dict[str, Any], key: Callable[[T], str]) -> tuple[list[T], dict[str, Any]]:
+def paginate(
+    items: Sequence[T], params: dict[str, Any], key: Callable[[T], str]
+) -> tuple[list[T], dict[str, Any]]:
     """IAM's Marker/MaxItems/IsTruncated paging over a list sorted by `key`."""
     max_items = int(params.get("MaxItems") or 100)
     start = 0
@@ -87,7 +89,12 @@ def existing(
         tags = tx.tags_of(kind, found.unique_id) if found else []
     full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
     full.update(context or {})
-    authorize(call, action, found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name), context=full)
+    authorize(
+        call,
+        action,
+        found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name),
+        context=full,
+    )
     if found is None:
         raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
     return found

@@ -94,7 +94,7 @@ def explain(rt: Runtime, request_id: str) -> dict[str, Any] | None:
 
 @operation("sts", "DecodeAuthorizationMessage")
 def decode_authorization_message(call: Call, p: Params) -> Result:
-    from rolehop.services.authorize import authorize  # noqa: PLC0415 - authorize records denials itself
+    from rolehop.services.authorize import authorize
 
     authorize(call, "sts:DecodeAuthorizationMessage", "*")
     token = p["EncodedMessage"]

@@ -35,7 +35,11 @@ def _owner(call: Call, p: Params, action: str) -> Identity | None:
 def _key_of(call: Call, owner: Identity | None, key_id: str) -> AccessKey:
     with call.runtime.store.transaction() as tx:
         key = tx.get_key(key_id)
-    if key is None or key.account_id != call.caller.account_id or key.user_id != (owner.unique_id if owner else None):
+    if (
+        key is None
+        or key.account_id != call.caller.account_id
+        or key.user_id != (owner.unique_id if owner else None)
+    ):
         raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
     return key
 
@@ -105,7 +109,10 @@ def get_access_key_last_used(call: Call, p: Params) -> Result:
         authorize(call, "iam:GetAccessKeyLastUsed", arn.iam_arn(call.caller.account_id, "user", "/", "*"))
         raise NoSuchEntity(f"The Access Key with id {p['AccessKeyId']} cannot be found.")
     authorize(call, "iam:GetAccessKeyLastUsed", owner.arn if owner else arn.root_arn(key.account_id))
-    last: dict[str, Any] = {"ServiceName": key.last_used_service or "N/A", "Region": key.last_used_region or "N/A"}
+    last: dict[str, Any] = {
+        "ServiceName": key.last_used_service or "N/A",
+        "Region": key.last_used_region or "N/A",
+    }
     if key.last_used_at:
         last["LastUsedDate"] = key.last_used_at
     result: dict[str, Any] = {"AccessKeyLastUsed": last}

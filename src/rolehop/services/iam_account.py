@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rolehop.core.errors import EntityAlreadyExists, NoSuchEntity
 from rolehop.core.entities import Account
+from rolehop.core.errors import EntityAlreadyExists, NoSuchEntity
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.registry import Params, Result, operation

@@ -24,7 +24,9 @@ def create_group(call: Call, p: Params) -> Result:
     name = p["GroupName"]
     authorize(call, "iam:CreateGroup", arn.iam_arn(call.caller.account_id, "group", path, name))
     rt = call.runtime
-    group = Identity("group", unique_id(GROUP_PREFIX, rt.random(11)), call.caller.account_id, name, path, call.now)
+    group = Identity(
+        "group", unique_id(GROUP_PREFIX, rt.random(11)), call.caller.account_id, name, path, call.now
+    )
     with rt.store.transaction() as tx:
         tx.insert_identity(group)
     rt.changed()

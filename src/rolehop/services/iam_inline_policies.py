@@ -1,4 +1,5 @@
-"""Inline policies of users, groups and roles: Put/Get/Delete/List{User,Group,Role}Policy (one implementation)."""
+"""Inline policies of users, groups and roles: Put/Get/Delete/List{User,Group,Role}Policy,
+one implementation for the three."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from rolehop.services.policy_documents import checked_document, decoded
 from rolehop.services.registry import Params, Result, operation
 
 _TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Role"}
-_MAX_CHARS: dict[IdentityKind, int] = {"user": USER_INLINE_MAX, "group": GROUP_INLINE_MAX, "role": ROLE_INLINE_MAX}
+_MAX_CHARS: dict[IdentityKind, int] = {
+    "user": USER_INLINE_MAX,
+    "group": GROUP_INLINE_MAX,
+    "role": ROLE_INLINE_MAX,
+}
 
 
 def _put(call: Call, p: Params, kind: IdentityKind) -> Result:
@@ -43,7 +48,11 @@ def _get(call: Call, p: Params, kind: IdentityKind) -> Result:
         found = tx.get_inline(kind, owner.unique_id, p["PolicyName"])
     if found is None:
         raise NoSuchEntity(f"The {kind} policy with name {p['PolicyName']} cannot be found.")
-    return {f"{title}Name": owner.name, "PolicyName": found.name, "PolicyDocument": quote(found.document, safe="")}
+    return {
+        f"{title}Name": owner.name,
+        "PolicyName": found.name,
+        "PolicyDocument": quote(found.document, safe=""),
+    }
 
 
 def _delete(call: Call, p: Params, kind: IdentityKind) -> Result:

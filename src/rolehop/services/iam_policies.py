@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from rolehop.core import arn
-from rolehop.core.entities import Identity, IdentityKind, ManagedPolicy, PolicyVersion
+from rolehop.core.entities import IdentityKind, ManagedPolicy, PolicyVersion
 from rolehop.core.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
 from rolehop.core.ids import POLICY_PREFIX, unique_id
 from rolehop.core.policy.validate import MANAGED_POLICY_MAX
@@ -22,7 +22,6 @@ from rolehop.services.common import (
     tags_param,
 )
 from rolehop.services.policy_documents import checked_document, checked_policy_arn, decoded
-from rolehop.services.ports import Tx
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.shapes import policy_shape, version_shape
 
@@ -112,7 +111,9 @@ def list_policies(call: Call, p: Params) -> Result:
             found += tx.list_policies(None)
         if scope in ("All", "Local"):
             found += tx.list_policies(call.caller.account_id)
-    found = [x for x in found if x.path.startswith(prefix) and (not p.get("OnlyAttached") or x.attachment_count)]
+    found = [
+        x for x in found if x.path.startswith(prefix) and (not p.get("OnlyAttached") or x.attachment_count)
+    ]
     found.sort(key=lambda x: x.arn.lower())
     page, more = paginate(found, p, key=lambda x: x.arn.lower())
     return {"Policies": [policy_shape(x) for x in page], **more}
@@ -132,7 +133,9 @@ def create_policy_version(call: Call, p: Params) -> Result:
             )
         tx.insert_version(version)
         tx.update_policy(
-            replace(policy, next_version=policy.next_version + 1, default_version_id=default, updated_at=call.now)
+            replace(
+                policy, next_version=policy.next_version + 1, default_version_id=default, updated_at=call.now
+            )
         )
     call.runtime.changed()
     return {"PolicyVersion": version_shape(version, default, document=False)}
@@ -143,7 +146,9 @@ def _version(call: Call, p: Params, action: str) -> tuple[ManagedPolicy, PolicyV
     with call.runtime.store.transaction() as tx:
         version = tx.get_version(policy.policy_id, p["VersionId"])
     if version is None:
-        raise NoSuchEntity(f"Policy {policy.arn} version {p['VersionId']} does not exist or is not attachable.")
+        raise NoSuchEntity(
+            f"Policy {policy.arn} version {p['VersionId']} does not exist or is not attachable."
+        )
     return policy, version
 
 
@@ -178,7 +183,9 @@ def delete_policy_version(call: Call, p: Params) -> Result:
 def set_default_policy_version(call: Call, p: Params) -> Result:
     policy, version = _version(call, p, "iam:SetDefaultPolicyVersion")
     with call.runtime.store.transaction() as tx:
-        tx.update_policy(replace(_customer(policy), default_version_id=version.version_id, updated_at=call.now))
+        tx.update_policy(
+            replace(_customer(policy), default_version_id=version.version_id, updated_at=call.now)
+        )
     call.runtime.changed()
     return {}
 
@@ -196,7 +203,11 @@ def untag_policy(call: Call, p: Params) -> Result:
     policy = _customer(_policy(call, p["PolicyArn"], "iam:UntagPolicy"))
     with call.runtime.store.transaction() as tx:
         existing_keys = {t.key.lower(): t.key for t in tx.tags_of("policy", policy.policy_id)}
-        tx.remove_tags("policy", policy.policy_id, [existing_keys[k.lower()] for k in p["TagKeys"] if k.lower() in existing_keys])
+        tx.remove_tags(
+            "policy",
+            policy.policy_id,
+            [existing_keys[k.lower()] for k in p["TagKeys"] if k.lower() in existing_keys],
+        )
     return {}
 
 
@@ -216,17 +227,16 @@ _TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Ro
 
 def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
     policy_arn = checked_policy_arn(p["PolicyArn"])
-    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:Attach{_TITLE[kind]}Policy",
-                      {"iam:PolicyARN": policy_arn})
+    target = existing(
+        call, kind, p[_NAME_PARAM[kind]], f"iam:Attach{_TITLE[kind]}Policy", {"iam:PolicyARN": policy_arn}
+    )
     with call.runtime.store.transaction() as tx:
         policy = tx.get_policy(policy_arn)
         if policy is None:
             raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
         attached = tx.attached_policies(kind, target.unique_id)
         if policy.policy_id not in {a.policy_id for a in attached} and len(attached) >= MANAGED_PER_IDENTITY:
-            raise LimitExceeded(
-                f"Cannot exceed quota for PoliciesPer{_TITLE[kind]}: {MANAGED_PER_IDENTITY}"
-            )
+            raise LimitExceeded(f"Cannot exceed quota for PoliciesPer{_TITLE[kind]}: {MANAGED_PER_IDENTITY}")
         tx.attach(policy.policy_id, kind, target.unique_id)
     call.runtime.changed()
     return {}
@@ -234,8 +244,9 @@ def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 def _detach(call: Call, p: Params, kind: IdentityKind) -> Result:
     policy_arn = checked_policy_arn(p["PolicyArn"])
-    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:Detach{_TITLE[kind]}Policy",
-                      {"iam:PolicyARN": policy_arn})
+    target = existing(
+        call, kind, p[_NAME_PARAM[kind]], f"iam:Detach{_TITLE[kind]}Policy", {"iam:PolicyARN": policy_arn}
+    )
     with call.runtime.store.transaction() as tx:
         attached = {a.arn: a for a in tx.attached_policies(kind, target.unique_id)}
         if policy_arn not in attached:
@@ -275,7 +286,7 @@ def list_entities_for_policy(call: Call, p: Params) -> Result:
             ident = tx.get_identity_by_id(principal_id)
             if ident is None or (wanted and wanted.lower() != kind):
                 continue
-            out[f"Policy{_TITLE[kind]}s"].append({f"{_TITLE[kind]}Name": ident.name, f"{_TITLE[kind]}Id": ident.unique_id})
+            out[f"Policy{_TITLE[kind]}s"].append(
+                {f"{_TITLE[kind]}Name": ident.name, f"{_TITLE[kind]}Id": ident.unique_id}
+            )
     return {**out, "IsTruncated": False}
-
-

@@ -1,5 +1,6 @@
 """IAM roles: CreateRole, GetRole, UpdateRole, UpdateRoleDescription, DeleteRole, ListRoles,
-UpdateAssumeRolePolicy, tags and permissions boundaries. (Role policies: iam_policies, iam_inline_policies.)"""
+UpdateAssumeRolePolicy, tags and permissions boundaries.
+(Role policies live in iam_policies and iam_inline_policies.)"""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ def create_role(call: Call, p: Params) -> Result:
     context = request_tag_context(tags)
     if p.get("PermissionsBoundary"):
         context["iam:PermissionsBoundary"] = p["PermissionsBoundary"]
-    authorize(call, "iam:CreateRole", arn.iam_arn(call.caller.account_id, "role", path, name), context=context)
+    authorize(
+        call, "iam:CreateRole", arn.iam_arn(call.caller.account_id, "role", path, name), context=context
+    )
     trust = trust_document(p["AssumeRolePolicyDocument"])
     rt = call.runtime
     role = Identity(
@@ -169,7 +172,9 @@ def untag_role(call: Call, p: Params) -> Result:
     role = existing(call, "role", p["RoleName"], "iam:UntagRole", {"aws:TagKeys": list(p["TagKeys"])})
     with call.runtime.store.transaction() as tx:
         present = {t.key.lower(): t.key for t in tx.tags_of("role", role.unique_id)}
-        tx.remove_tags("role", role.unique_id, [present[k.lower()] for k in p["TagKeys"] if k.lower() in present])
+        tx.remove_tags(
+            "role", role.unique_id, [present[k.lower()] for k in p["TagKeys"] if k.lower() in present]
+        )
     call.runtime.changed()
     return {}
 

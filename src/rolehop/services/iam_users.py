@@ -63,8 +63,15 @@ def get_user(call: Call, p: Params) -> Result:
     if name is None:
         if call.caller.is_root:  # root calling GetUser without a name describes the account's root
             caller = call.caller
-            return {"User": {"Path": "/", "UserName": "", "UserId": caller.account_id, "Arn": caller.arn,
-                             "CreateDate": call.now}}
+            return {
+                "User": {
+                    "Path": "/",
+                    "UserName": "",
+                    "UserId": caller.account_id,
+                    "Arn": caller.arn,
+                    "CreateDate": call.now,
+                }
+            }
         raise ValidationError("Must specify userName when calling with non-User credentials")
     user = existing(call, "user", name, "iam:GetUser")
     with call.runtime.store.transaction() as tx:

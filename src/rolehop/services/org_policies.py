@@ -12,7 +12,14 @@ from typing import Any
 
 from rolehop.core.errors import AwsError
 from rolehop.core.ids import is_account_id
-from rolehop.core.organization import FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, OrgPolicy, OrgUnit, organization_id, root_id
+from rolehop.core.organization import (
+    FULL_AWS_ACCESS,
+    FULL_AWS_ACCESS_ID,
+    OrgPolicy,
+    OrgUnit,
+    organization_id,
+    root_id,
+)
 from rolehop.core.policy.validate import SCP_MAX, validate_policy
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
@@ -24,11 +31,16 @@ SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
 RCP_FULL_ACCESS_ID = "p-RCPFullAWSAccess"
 RCP_FULL_ACCESS = (
-    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
+    '{"Version": "2012-10-17", "Statement": '
+    '[{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
 )
 DEFAULTS = {
-    SCP: OrgPolicy(FULL_AWS_ACCESS_ID, "FullAWSAccess", SCP, FULL_AWS_ACCESS, "Allows access to every operation", True),
-    RCP: OrgPolicy(RCP_FULL_ACCESS_ID, "RCPFullAWSAccess", RCP, RCP_FULL_ACCESS, "Allows access to every resource", True),
+    SCP: OrgPolicy(
+        FULL_AWS_ACCESS_ID, "FullAWSAccess", SCP, FULL_AWS_ACCESS, "Allows access to every operation", True
+    ),
+    RCP: OrgPolicy(
+        RCP_FULL_ACCESS_ID, "RCPFullAWSAccess", RCP, RCP_FULL_ACCESS, "Allows access to every resource", True
+    ),
 }
 
 
@@ -56,8 +68,14 @@ def _policy_arn(mgmt: str, policy: OrgPolicy) -> str:
 
 
 def _summary(mgmt: str, policy: OrgPolicy) -> dict[str, Any]:
-    return {"Id": policy.policy_id, "Arn": _policy_arn(mgmt, policy), "Name": policy.name,
-            "Description": policy.description, "Type": policy.policy_type, "AwsManaged": policy.aws_managed}
+    return {
+        "Id": policy.policy_id,
+        "Arn": _policy_arn(mgmt, policy),
+        "Name": policy.name,
+        "Description": policy.description,
+        "Type": policy.policy_type,
+        "AwsManaged": policy.aws_managed,
+    }
 
 
 def _policy_of(tx: OrgTx, policy_id: str) -> OrgPolicy:
@@ -66,7 +84,9 @@ def _policy_of(tx: OrgTx, policy_id: str) -> OrgPolicy:
             return default
     found = tx.get_org_policy(policy_id)
     if found is None:
-        raise _error("PolicyNotFoundException", "We can't find a policy with the PolicyId that you specified.")
+        raise _error(
+            "PolicyNotFoundException", "We can't find a policy with the PolicyId that you specified."
+        )
     return found
 
 
@@ -98,8 +118,10 @@ def control_policy_chain(rt: Runtime, account_id: str, policy_type: str) -> tupl
     with rt.store.transaction() as tx:
         if tx.get_account(account_id) is None:
             return ()  # an account outside the organization
-        return tuple(tuple(p.content for p in effective_policies(tx, target, policy_type))
-                     for target in chain(tx, mgmt, account_id))
+        return tuple(
+            tuple(p.content for p in effective_policies(tx, target, policy_type))
+            for target in chain(tx, mgmt, account_id)
+        )
 
 
 def _check_target(tx: Any, mgmt: str, target_id: str) -> None:
@@ -121,9 +143,16 @@ def create_policy(call: Call, p: Params) -> Result:
     mgmt = _mgmt(call, "organizations:CreatePolicy")
     policy_type = p["Type"]
     if policy_type not in (SCP, RCP):
-        raise _error("PolicyTypeNotEnabledException", "The specified policy type isn't currently enabled in this root.")
-    policy = OrgPolicy("p-" + call.runtime.random(6).hex(), p["Name"], policy_type, _content(p, policy_type),
-                       p.get("Description") or "")
+        raise _error(
+            "PolicyTypeNotEnabledException", "The specified policy type isn't currently enabled in this root."
+        )
+    policy = OrgPolicy(
+        "p-" + call.runtime.random(6).hex(),
+        p["Name"],
+        policy_type,
+        _content(p, policy_type),
+        p.get("Description") or "",
+    )
     with call.runtime.store.transaction() as tx:
         if any(x.name == policy.name for x in tx.list_org_policies(policy_type)):
             raise _error("DuplicatePolicyException", "A policy with the same name already exists.")
@@ -146,7 +175,9 @@ def update_policy(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         policy = _policy_of(tx, p["PolicyId"])
         if policy.aws_managed:
-            raise _error("PolicyChangesNotAllowedException", "Changes to an AWS managed policy are not allowed.")
+            raise _error(
+                "PolicyChangesNotAllowedException", "Changes to an AWS managed policy are not allowed."
+            )
         policy = replace(
             policy,
             name=p.get("Name") or policy.name,
@@ -164,10 +195,15 @@ def delete_policy(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         policy = _policy_of(tx, p["PolicyId"])
         if policy.aws_managed:
-            raise _error("PolicyChangesNotAllowedException", "Changes to an AWS managed policy are not allowed.")
+            raise _error(
+                "PolicyChangesNotAllowedException", "Changes to an AWS managed policy are not allowed."
+            )
         if tx.org_policy_targets(policy.policy_id):
-            raise _error("PolicyInUseException", "The policy is attached to one or more entities. You must detach "
-                         "it from all roots, OUs, and accounts before performing this operation.")
+            raise _error(
+                "PolicyInUseException",
+                "The policy is attached to one or more entities. You must detach "
+                "it from all roots, OUs, and accounts before performing this operation.",
+            )
         tx.delete_org_policy(policy.policy_id)
     call.runtime.changed()
     return {}
@@ -198,12 +234,21 @@ def list_targets_for_policy(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         policy = _policy_of(tx, p["PolicyId"])
         targets = tx.org_policy_targets(policy.policy_id)
-    return {"Targets": [{"TargetId": t, "Arn": _target_arn(mgmt, t), "Name": t, "Type": _target_type(t)}
-                        for t in targets]}
+    return {
+        "Targets": [
+            {"TargetId": t, "Arn": _target_arn(mgmt, t), "Name": t, "Type": _target_type(t)} for t in targets
+        ]
+    }
 
 
 def _target_type(target_id: str) -> str:
-    return "ROOT" if target_id.startswith("r-") else "ORGANIZATIONAL_UNIT" if target_id.startswith("ou-") else "ACCOUNT"
+    return (
+        "ROOT"
+        if target_id.startswith("r-")
+        else "ORGANIZATIONAL_UNIT"
+        if target_id.startswith("ou-")
+        else "ACCOUNT"
+    )
 
 
 def _target_arn(mgmt: str, target_id: str) -> str:
@@ -220,8 +265,10 @@ def attach_policy(call: Call, p: Params) -> Result:
         _check_target(tx, mgmt, target)
         current = effective_policies(tx, target, policy.policy_type)
         if policy.policy_id in {x.policy_id for x in current}:
-            raise _error("DuplicatePolicyAttachmentException", "The selected policy is already attached to the "
-                         "specified target.")
+            raise _error(
+                "DuplicatePolicyAttachmentException",
+                "The selected policy is already attached to the specified target.",
+            )
         for existing in current:  # the implicit default becomes explicit before anything joins it
             _store_attachment(tx, existing, target)
         _store_attachment(tx, policy, target)
@@ -247,8 +294,10 @@ def detach_policy(call: Call, p: Params) -> Result:
         if policy.policy_id not in {x.policy_id for x in current}:
             raise _error("PolicyNotAttachedException", "The policy isn't attached to the specified target.")
         if len(current) == 1:
-            error = _error("ConstraintViolationException", "You cannot remove the last policy of this type "
-                           "attached to the target.")
+            error = _error(
+                "ConstraintViolationException",
+                "You cannot remove the last policy of this type attached to the target.",
+            )
             error.fields = {"Reason": "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"}
             raise error
         for existing in current:
@@ -283,8 +332,10 @@ def create_organizational_unit(call: Call, p: Params) -> Result:
 def _ou(tx: Any, ou_id: str) -> OrgUnit:
     ou = tx.get_ou(ou_id)
     if ou is None:
-        raise _error("OrganizationalUnitNotFoundException", "We can't find an OU with the OrganizationalUnitId "
-                     "that you specified.")
+        raise _error(
+            "OrganizationalUnitNotFoundException",
+            "We can't find an OU with the OrganizationalUnitId that you specified.",
+        )
     return ou  # type: ignore[no-any-return]
 
 
@@ -310,8 +361,11 @@ def delete_organizational_unit(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         ou = _ou(tx, p["OrganizationalUnitId"])
         if tx.list_ous(ou.ou_id) or tx.accounts_under(ou.ou_id):
-            raise _error("OrganizationalUnitNotEmptyException", "The specified OU is not empty. Move all accounts "
-                         "to another root or OU and delete all child OUs, then try the operation again.")
+            raise _error(
+                "OrganizationalUnitNotEmptyException",
+                "The specified OU is not empty. Move all accounts "
+                "to another root or OU and delete all child OUs, then try the operation again.",
+            )
         tx.delete_ou(ou.ou_id)
     call.runtime.changed()
     return {}
@@ -331,7 +385,9 @@ def _children(tx: Any, mgmt: str, parent_id: str) -> list[tuple[str, str]]:
         direct = [a for a in accounts if (tx.parent_of_account(a) or parent_id) == parent_id]
     else:
         direct = tx.accounts_under(parent_id)
-    return [(o.ou_id, "ORGANIZATIONAL_UNIT") for o in tx.list_ous(parent_id)] + [(a, "ACCOUNT") for a in direct]
+    return [(o.ou_id, "ORGANIZATIONAL_UNIT") for o in tx.list_ous(parent_id)] + [
+        (a, "ACCOUNT") for a in direct
+    ]
 
 
 @operation("organizations", "ListChildren")
@@ -339,7 +395,9 @@ def list_children(call: Call, p: Params) -> Result:
     mgmt = _mgmt(call, "organizations:ListChildren")
     with call.runtime.store.transaction() as tx:
         _check_parent(tx, mgmt, p["ParentId"])
-        children = [{"Id": i, "Type": t} for i, t in _children(tx, mgmt, p["ParentId"]) if t == p["ChildType"]]
+        children = [
+            {"Id": i, "Type": t} for i, t in _children(tx, mgmt, p["ParentId"]) if t == p["ChildType"]
+        ]
     return {"Children": children}
 
 
@@ -352,8 +410,11 @@ def list_parents(call: Call, p: Params) -> Result:
             parent = _ou(tx, child).parent_id
         else:
             if tx.get_account(child) is None:
-                raise _error("ChildNotFoundException", "We can't find an organizational unit (OU) or account "
-                             "with the ChildId that you specified.")
+                raise _error(
+                    "ChildNotFoundException",
+                    "We can't find an organizational unit (OU) or account "
+                    "with the ChildId that you specified.",
+                )
             parent = tx.parent_of_account(child) or root_id(mgmt)
     return {"Parents": [{"Id": parent, "Type": "ROOT" if parent.startswith("r-") else "ORGANIZATIONAL_UNIT"}]}
 
@@ -370,7 +431,9 @@ def move_account(call: Call, p: Params) -> Result:
         if (tx.parent_of_account(account) or root_id(mgmt)) != p["SourceParentId"]:
             raise _error("AccountNotFoundException", "You specified an account that doesn't exist.")
         if p["SourceParentId"] == p["DestinationParentId"]:
-            raise _error("DuplicateAccountException", "That account is already present in the specified destination.")
+            raise _error(
+                "DuplicateAccountException", "That account is already present in the specified destination."
+            )
         tx.set_account_parent(account, p["DestinationParentId"])
     call.runtime.changed()
     return {}

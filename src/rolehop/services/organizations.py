@@ -15,8 +15,8 @@ from typing import Any
 from rolehop.core import arn
 from rolehop.core.entities import Account, CreateAccountRequest, Identity
 from rolehop.core.errors import AwsError
-from rolehop.core.organization import organization_id, root_id
 from rolehop.core.ids import ROLE_PREFIX, unique_id
+from rolehop.core.organization import organization_id, root_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.ports import Tx
@@ -179,7 +179,9 @@ def create_account(call: Call, p: Params) -> Result:
     )
     with rt.store.transaction() as tx:
         if any(a.email.lower() == request.email.lower() for a in tx.list_accounts()):
-            done = replace(request, state="FAILED", failure_reason="EMAIL_ALREADY_EXISTS", completed_at=call.now)
+            done = replace(
+                request, state="FAILED", failure_reason="EMAIL_ALREADY_EXISTS", completed_at=call.now
+            )
         else:
             account = Account(new_account_id(rt, tx), request.account_name, request.email, call.now)
             create_member_account(rt, tx, account, p.get("RoleName") or ACCESS_ROLE)
@@ -195,8 +197,10 @@ def describe_create_account_status(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         request = tx.get_create_account_request(p["CreateAccountRequestId"])
     if request is None:
-        raise _error("CreateAccountStatusNotFoundException",
-                     "We can't find an create account request with the CreateAccountRequestId that you specified.")
+        raise _error(
+            "CreateAccountStatusNotFoundException",
+            "We can't find an create account request with the CreateAccountRequestId that you specified.",
+        )
     return {"CreateAccountStatus": _request_shape(request)}
 
 

@@ -39,8 +39,8 @@ def load_all() -> None:
         iam_policies,
         iam_roles,
         iam_users,
+        org_policies,
         organizations,
         sts,
-        org_policies,
         sts_assume_role,
     )

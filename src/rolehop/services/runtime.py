@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar, cast
 from datetime import UTC, datetime
+from typing import TypeVar, cast
 
 from rolehop.core.keyring import KeyRing
 from rolehop.services.ports import Store
@@ -50,7 +50,7 @@ class Runtime:
         self._generation = 0
         self._lock = threading.Lock()
         self.caches: dict[str, dict[object, tuple[int, float, object]]] = {}
-        from rolehop.services.key_usage import KeyUsage  # noqa: PLC0415 - avoids an import cycle
+        from rolehop.services.key_usage import KeyUsage
 
         self.key_usage = KeyUsage(self)
 

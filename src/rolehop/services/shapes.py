@@ -56,7 +56,9 @@ def policy_shape(policy: ManagedPolicy, tags: list[Tag] | None = None) -> dict[s
     return shape
 
 
-def version_shape(version: PolicyVersion, default_version_id: str, *, document: bool = True) -> dict[str, Any]:
+def version_shape(
+    version: PolicyVersion, default_version_id: str, *, document: bool = True
+) -> dict[str, Any]:
     shape: dict[str, Any] = {
         "VersionId": version.version_id,
         "IsDefaultVersion": version.version_id == default_version_id,
@@ -71,7 +73,11 @@ def version_shape(version: PolicyVersion, default_version_id: str, *, document: 
 
 
 def access_key_shape(key: AccessKey, user_name: str | None) -> dict[str, Any]:
-    shape: dict[str, Any] = {"AccessKeyId": key.access_key_id, "Status": key.status, "CreateDate": key.created_at}
+    shape: dict[str, Any] = {
+        "AccessKeyId": key.access_key_id,
+        "Status": key.status,
+        "CreateDate": key.created_at,
+    }
     if user_name:
         shape["UserName"] = user_name
     return shape

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from rolehop.core.errors import AccessDenied, InvalidParameterValue
@@ -43,12 +42,14 @@ def get_session_token(call: Call, p: Params) -> Result:
     caller = call.caller
     if caller.claims is not None:
         raise AccessDenied("Cannot call GetSessionToken with session credentials")
-    duration = int(p.get("DurationSeconds") or (ROOT_SESSION_MAX if caller.is_root else SESSION_TOKEN_DEFAULT))
+    duration = int(
+        p.get("DurationSeconds") or (ROOT_SESSION_MAX if caller.is_root else SESSION_TOKEN_DEFAULT)
+    )
     if caller.is_root:
         duration = min(duration, ROOT_SESSION_MAX)  # AWS shortens root sessions to one hour silently
     mfa = False
     if p.get("SerialNumber") or p.get("TokenCode"):
-        from rolehop.services.mfa_check import check_mfa  # noqa: PLC0415 - only MFA calls need it
+        from rolehop.services.mfa_check import check_mfa
 
         check_mfa(call, p.get("SerialNumber"), p.get("TokenCode"))
         mfa = True
@@ -81,5 +82,3 @@ def get_access_key_info(call: Call, p: Params) -> Result:
             raise InvalidParameterValue(f"Access key {key_id} is not a valid access key.")
         account = key.account_id
     return {"Account": account}
-
-

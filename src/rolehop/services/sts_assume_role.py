@@ -60,10 +60,13 @@ def _duration(call: Call, role: Identity, requested: int | None) -> int:
     duration = requested or 3600
     if call.caller.kind == "assumed-role" and duration > CHAINED_MAX:
         raise ValidationError(
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+            "The requested DurationSeconds exceeds the 1 hour session limit "
+            "for roles assumed by role chaining."
         )
     if duration > (role.max_session_duration or 3600):
-        raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+        raise ValidationError(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        )
     return duration
 
 
@@ -131,8 +134,9 @@ def _check_trust(call: Call, role: Identity, p: Params, mfa_context: dict[str, C
     if p.get("SourceIdentity"):
         actions.append("sts:SetSourceIdentity")
     for action in actions:
-        decision = decide(call, action, role.arn, resource_account=role.account_id, context=context,
-                          resource_policy=trust)
+        decision = decide(
+            call, action, role.arn, resource_account=role.account_id, context=context, resource_policy=trust
+        )
         if decision.decision != "Allowed":
             raise denied(call, action, role.arn, decision, context)
 
@@ -150,7 +154,7 @@ def assume_role(call: Call, p: Params) -> Result:
     mfa_context: dict[str, ContextValue] = {}
     mfa_time: int | None = None
     if p.get("SerialNumber") or p.get("TokenCode"):
-        from rolehop.services.mfa_check import check_mfa  # noqa: PLC0415
+        from rolehop.services.mfa_check import check_mfa
 
         check_mfa(call, p.get("SerialNumber"), p.get("TokenCode"))
         mfa_time = int(call.now.timestamp())

@@ -21,11 +21,16 @@ class AuditSqlMixin:
     c: Connection
 
     def record_denial(self, request_id: str, at: datetime, explanation: str) -> None:
-        if self.c.execute(select(denials.c.request_id).where(denials.c.request_id == request_id)).first() is None:
+        if (
+            self.c.execute(select(denials.c.request_id).where(denials.c.request_id == request_id)).first()
+            is None
+        ):
             self.c.execute(insert(denials).values(request_id=request_id, at=at, explanation=explanation))
 
     def get_denial(self, request_id: str) -> tuple[datetime, str] | None:
-        row = self.c.execute(select(denials.c.at, denials.c.explanation).where(denials.c.request_id == request_id))
+        row = self.c.execute(
+            select(denials.c.at, denials.c.explanation).where(denials.c.request_id == request_id)
+        )
         found = row.first()
         if found is None:
             return None

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, ForeignKey, String, Table, Text, delete, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from rolehop.core.organization import OrgPolicy, OrgUnit
 from rolehop.store.schema import metadata
@@ -38,7 +50,9 @@ org_policies = Table(
 org_policy_targets = Table(
     "org_policy_targets",
     metadata,
-    Column("policy_id", String(140), ForeignKey("org_policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "policy_id", String(140), ForeignKey("org_policies.policy_id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("target_id", String(80), primary_key=True),
 )
 
@@ -57,23 +71,33 @@ class OrgSqlMixin:
         return [OrgUnit(**r._mapping) for r in self.c.execute(q)]
 
     def put_ou(self, ou: OrgUnit) -> None:
-        self._upsert(org_units, org_units.c.ou_id == ou.ou_id, {"ou_id": ou.ou_id, "parent_id": ou.parent_id,
-                                                                "name": ou.name})
+        self._upsert(
+            org_units,
+            org_units.c.ou_id == ou.ou_id,
+            {"ou_id": ou.ou_id, "parent_id": ou.parent_id, "name": ou.name},
+        )
 
     def delete_ou(self, ou_id: str) -> None:
         self.c.execute(delete(org_policy_targets).where(org_policy_targets.c.target_id == ou_id))
         self.c.execute(delete(org_units).where(org_units.c.ou_id == ou_id))
 
     def parent_of_account(self, account_id: str) -> str | None:
-        row = self.c.execute(select(account_parents.c.parent_id).where(account_parents.c.account_id == account_id))
+        row = self.c.execute(
+            select(account_parents.c.parent_id).where(account_parents.c.account_id == account_id)
+        )
         return row.scalar_one_or_none()
 
     def set_account_parent(self, account_id: str, parent_id: str) -> None:
-        self._upsert(account_parents, account_parents.c.account_id == account_id,
-                     {"account_id": account_id, "parent_id": parent_id})
+        self._upsert(
+            account_parents,
+            account_parents.c.account_id == account_id,
+            {"account_id": account_id, "parent_id": parent_id},
+        )
 
     def accounts_under(self, parent_id: str) -> list[str]:
-        rows = self.c.execute(select(account_parents.c.account_id).where(account_parents.c.parent_id == parent_id))
+        rows = self.c.execute(
+            select(account_parents.c.account_id).where(account_parents.c.parent_id == parent_id)
+        )
         return sorted(r.account_id for r in rows)
 
     def get_org_policy(self, policy_id: str) -> OrgPolicy | None:
@@ -81,7 +105,11 @@ class OrgSqlMixin:
         return OrgPolicy(**row._mapping) if row else None
 
     def list_org_policies(self, policy_type: str) -> list[OrgPolicy]:
-        q = select(org_policies).where(org_policies.c.policy_type == policy_type).order_by(org_policies.c.name)
+        q = (
+            select(org_policies)
+            .where(org_policies.c.policy_type == policy_type)
+            .order_by(org_policies.c.name)
+        )
         return [OrgPolicy(**r._mapping) for r in self.c.execute(q)]
 
     def put_org_policy(self, policy: OrgPolicy) -> None:
@@ -106,7 +134,9 @@ class OrgSqlMixin:
 
     def org_policy_targets(self, policy_id: str) -> list[str]:
         t = org_policy_targets.c
-        return sorted(r.target_id for r in self.c.execute(select(t.target_id).where(t.policy_id == policy_id)))
+        return sorted(
+            r.target_id for r in self.c.execute(select(t.target_id).where(t.policy_id == policy_id))
+        )
 
     def _upsert(self, table: Table, where: Any, values: dict[str, Any]) -> None:
         if self.c.execute(update(table).where(where).values(values)).rowcount == 0:

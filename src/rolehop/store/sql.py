@@ -28,8 +28,8 @@ from rolehop.core.entities import (
 from rolehop.core.errors import EntityAlreadyExists
 from rolehop.core.passwords import PasswordPolicy
 from rolehop.store import schema as t
-from rolehop.store.engine import make_engine, migrate
 from rolehop.store.audit_store import AuditSqlMixin
+from rolehop.store.engine import make_engine, migrate
 from rolehop.store.org_store import OrgSqlMixin
 
 

@@ -23,7 +23,10 @@ def upgrade() -> None:
     op.create_table(
         "account_parents",
         sa.Column(
-            "account_id", sa.String(12), sa.ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True
+            "account_id",
+            sa.String(12),
+            sa.ForeignKey("accounts.account_id", ondelete="CASCADE"),
+            primary_key=True,
         ),
         sa.Column("parent_id", sa.String(80), nullable=False),
     )
@@ -39,7 +42,10 @@ def upgrade() -> None:
     op.create_table(
         "org_policy_targets",
         sa.Column(
-            "policy_id", sa.String(140), sa.ForeignKey("org_policies.policy_id", ondelete="CASCADE"), primary_key=True
+            "policy_id",
+            sa.String(140),
+            sa.ForeignKey("org_policies.policy_id", ondelete="CASCADE"),
+            primary_key=True,
         ),
         sa.Column("target_id", sa.String(80), primary_key=True),
     )
