@@ -80,7 +80,8 @@ def test_apply_is_idempotent_and_says_so(tmp_path: Path) -> None:
 def test_invalid_file_names_the_place_and_changes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     bad = tmp_path / "bad.yaml"
-    text = EXAMPLE.read_text().replace("groups: [admins]}", "groups: [admins, nosuchgroup]}")
+    text = EXAMPLE.read_text().replace("groups: [admins],", "groups: [admins, nosuchgroup],")
+    assert text != EXAMPLE.read_text()
     bad.write_text(text)
     result = rolehop("apply", str(bad), data_dir=data)
     assert result.returncode != 0
@@ -338,7 +339,8 @@ def denied(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def test_before_mfa_a_person_may_change_their_password_and_enroll_and_nothing_else(org: LiveServer) -> None:
-    org.client("iam").create_login_profile(UserName="alice", Password=PASSWORD, PasswordResetRequired=True)
+    # the example gives alice an initial password; the test sets one it knows
+    org.client("iam").update_login_profile(UserName="alice", Password=PASSWORD, PasswordResetRequired=True)
     keys = user_keys(org, "alice")
     iam = org.client_for("iam", keys)
     # the guide's path: IAM -> Users -> own user -> Security credentials
@@ -439,3 +441,8 @@ def test_long_term_keys_with_a_token_code_pass_the_mfa_first_deny(org: LiveServe
     with pytest.raises(ClientError) as exc:
         org.client_for("iam", keys).create_access_key()
     assert denied(exc).endswith("with an explicit deny in an identity-based policy")
+
+
+def test_apply_sets_initial_passwords_that_must_be_changed(org: LiveServer) -> None:
+    profile = org.client("iam").get_login_profile(UserName="alice")["LoginProfile"]
+    assert profile["PasswordResetRequired"] is True

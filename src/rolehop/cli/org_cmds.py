@@ -109,6 +109,11 @@ def demo(file: Path, port: int, database_url: str | None, data_dir: Path) -> Non
     )
     app = create_app(config)
     url = f"http://127.0.0.1:{port}"
+    spec = read_spec(file)
+    account = spec.management.get("alias") or config.management_account_id
+    people = "\n".join(
+        f"  {u['name']:<10} {u['initial_password']}" for u in spec.users if u.get("initial_password")
+    )
     click.echo(f"""
 rolehop is serving the {file.stem} organization at {url}
   management account: {config.management_account_id}
@@ -121,6 +126,10 @@ Point the AWS CLI or boto3 at it with the management account's root key:
   aws sts get-caller-identity
   aws iam list-users
   aws organizations list-accounts
+
+Sign in to the console at {url}/ with account {account} ({config.management_account_id}) and, until
+changed at first sign-in, these initial passwords:
+{people or "  (the file gives no initial passwords)"}
 
 Stop with Ctrl-C.""")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -12,10 +12,20 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rolehop.core import arn
-from rolehop.core.entities import Account, Identity, IdentityKind, InlinePolicy, ManagedPolicy, PolicyVersion
+from rolehop.core.entities import (
+    Account,
+    Identity,
+    IdentityKind,
+    InlinePolicy,
+    LoginProfile,
+    ManagedPolicy,
+    PolicyVersion,
+)
 from rolehop.core.errors import AwsError
 from rolehop.core.ids import GROUP_PREFIX, POLICY_PREFIX, ROLE_PREFIX, USER_PREFIX, is_account_id, unique_id
+from rolehop.core.passwords import check_password
 from rolehop.core.policy.validate import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, PolicyKind, validate_policy
+from rolehop.services.iam_login_profiles import hash_password
 from rolehop.services.organizations import create_member_account
 from rolehop.services.ports import Tx
 from rolehop.services.runtime import Runtime
@@ -258,6 +268,7 @@ class _Applier:
     def user(self, spec: dict[str, Any], where: str) -> None:
         user = self.identity("user", self.mgmt, spec, USER_PREFIX)
         self.attachments(user, spec, where)
+        self.initial_password(user, spec.get("initial_password"), f"{where}.initial_password")
         wanted = {}
         for i, name in enumerate(_list(spec, "groups", where)):
             group = self.tx.get_identity("group", self.mgmt, str(name))
@@ -271,6 +282,24 @@ class _Applier:
         for group_id in current.keys() - wanted.keys():
             self.tx.remove_member(group_id, user.unique_id)
             self.plan.note(f"removed user {user.name} from group {current[group_id]}")
+
+    def initial_password(self, user: Identity, password: Any, where: str) -> None:
+        """A console password the user must change at first sign-in; set once, never overwritten."""
+        if password is None:
+            return
+        if not isinstance(password, str) or not password:
+            raise SpecError(f"{where}: a non-empty string is required")
+        if self.tx.get_login_profile(user.unique_id) is not None:
+            return
+        try:
+            check_password(password, self.tx.get_password_policy(self.mgmt))
+        except AwsError as e:
+            raise SpecError(f"{where}: {e.message}") from e
+        profile = LoginProfile(
+            user.unique_id, hash_password(password), self.now, self.now, password_reset_required=True
+        )
+        self.tx.put_login_profile(profile)
+        self.plan.note(f"created the console password of user {user.name} (to be changed at first sign-in)")
 
     def role(self, spec: dict[str, Any], where: str) -> None:
         trust = _doc(spec.get("trust"), f"{where}.trust", "trust", TRUST_POLICY_MAX)
