@@ -163,6 +163,7 @@ def invoke(
     ctx = UserContext(
         now=lambda: clock.now,
         prompter=prompts or never(),
+        key_prompter=never(),
         stdout_is_terminal=lambda: terminal,
         open_browser=browser or (lambda url: False),
     )
@@ -191,3 +192,54 @@ def one_line_error(result: Result | subprocess.CompletedProcess[str]) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert lines and lines[-1].startswith("rolehop: "), stderr
     return lines[-1]
+
+
+@dataclass
+class TerminalRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    terminal: str  # what the process wrote to its terminal
+
+
+def run_in_terminal(home: Path, *args: str, answers: dict[str, str] | None = None, **env: str) -> TerminalRun:
+    """`rolehop ARGS` as a person runs it inside `eval "$(…)"`: a controlling terminal (a pty) on
+    stdin, stdout and stderr captured. `answers` maps a prompt's text to what is typed when it shows."""
+    import fcntl
+    import pty
+    import select
+    import termios
+    import time
+
+    controller, terminal = pty.openpty()
+
+    def take_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rolehop", *args],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=process_env(home, **env),
+        start_new_session=True,
+        preexec_fn=take_terminal,
+    )
+    os.close(terminal)
+    seen = b""
+    pending = dict(answers or {})
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(controller, 1024)
+            except OSError:
+                break
+            for prompt, typed in list(pending.items()):
+                if seen.rstrip().endswith(prompt.encode()):
+                    os.write(controller, (typed + "\n").encode())
+                    del pending[prompt]
+    out, err = process.communicate(timeout=60)
+    os.close(controller)
+    return TerminalRun(process.returncode, out.decode(), err.decode(), seen.decode(errors="replace"))

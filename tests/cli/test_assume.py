@@ -7,6 +7,7 @@ import json
 import shlex
 import stat
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -27,6 +28,7 @@ from cli_support import (
     never,
     one_line_error,
     run,
+    run_in_terminal,
 )
 
 from support import FakeClock, LiveServer
@@ -293,3 +295,77 @@ def test_credential_process_profiles_give_the_aws_cli_one_prompt_for_all_roles(
     # the same profiles work with rolehop assume, which finds their roles in its record
     exported = invoke(["assume", "develop-admin"], clock=clock)
     assert identity(org, exports(exported.stdout)) == assumed(DEVELOP)
+
+
+def test_a_hand_written_role_profile_works_without_configure(
+    org: LiveServer, alice: Person, home: Path, clock: FakeClock
+) -> None:
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text(
+        f"[default]\naws_access_key_id = {alice.key_id}\naws_secret_access_key = {alice.secret}\n"
+    )
+    (home / ".aws" / "config").write_text(
+        f"[profile prod]\nrole_arn = arn:aws:iam::{PRODUCTION}:role/ak-main-account-admin\n"
+        f"source_profile = default\nmfa_serial = {alice.device.serial}\nendpoint_url = {org.url}\n"
+        "role_session_name = alice\n"
+    )
+    result = invoke(["assume", "prod", "--duration", "900"], clock=clock, prompts=codes_of(alice.device))
+    assert result.exit_code == 0, result.output
+    env = exports(result.stdout)
+    assert identity(org, env) == assumed(PRODUCTION)
+    assert env["AWS_ENDPOINT_URL"] == org.url
+    expires = datetime.fromisoformat(env["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
+    assert expires - clock.now == timedelta(seconds=900)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux pty")
+def test_the_prompt_goes_to_the_terminal_and_credential_process_never_uses_it(
+    org: LiveServer,
+    alice: Person,
+    home: Path,
+    clock: FakeClock,
+    calls: Calls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configure(alice, org, clock, monkeypatch)
+    # eval "$(rolehop assume production-admin)": stdout is captured, the code is typed on the terminal
+    typed = run_in_terminal(home, "assume", "production-admin", answers={"mfa/alice:": alice.device.code()})
+    assert typed.returncode == 0, typed.stderr
+    assert f"Enter MFA code for {alice.device.serial}: " in typed.terminal
+    assert identity(org, exports(typed.stdout)) == assumed(PRODUCTION)
+    # credential_process started from that terminal: it must not prompt there, only explain
+    assert invoke(["logout"], clock=clock).exit_code == 0
+    quiet = run_in_terminal(home, "assume", "staging-admin", "--json")
+    assert quiet.returncode == 1 and quiet.stdout == ""
+    assert "Enter MFA code" not in quiet.terminal
+    assert "may not ask for a code; run 'rolehop login --profile rolehop'" in quiet.stderr
+    assert calls.actions["GetSessionToken"] == 1
+
+
+def test_a_session_the_server_no_longer_accepts_is_replaced(
+    org: LiveServer,
+    alice: Person,
+    home: Path,
+    clock: FakeClock,
+    calls: Calls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configure(alice, org, clock, monkeypatch)
+    prompts = codes_of(alice.device)
+    assert invoke(["assume", "production-admin"], clock=clock, prompts=prompts).exit_code == 0
+    # the server's key ring changed (or it was reset): the cached MFA session no longer opens
+    (cached,) = (home / ".rolehop" / "cache").glob("mfa-*.json")
+    entry = json.loads(cached.read_text())
+    token = entry["Credentials"]["SessionToken"]
+    entry["Credentials"]["SessionToken"] = token[:30] + ("A" if token[30] != "A" else "B") + token[31:]
+    cached.write_text(json.dumps(entry))
+    renewed = invoke(["assume", "staging-admin"], clock=clock, prompts=prompts)
+    assert renewed.exit_code == 0, renewed.output
+    assert identity(org, exports(renewed.stdout)) == assumed(STAGING)
+    assert len(prompts.asked) == 2 and calls.actions["GetSessionToken"] == 2
+    # codes that are not six digits are not sent to the server at all
+    invoke(["logout"], clock=clock)
+    typos = Prompts(lambda prompt: "12 34")
+    bad = invoke(["assume", "staging-admin"], clock=clock, prompts=typos)
+    assert "no valid MFA code was given" in one_line_error(bad) and len(typos.asked) == 3
+    assert calls.actions["GetSessionToken"] == 2

@@ -26,6 +26,7 @@ from cli_support import (
     process_env,
     role_arn,
     run,
+    run_in_terminal,
 )
 
 from support import FakeClock, LiveServer
@@ -100,7 +101,7 @@ def test_rerunning_updates_in_place_and_never_clobbers_other_profiles(
         "[personal]\naws_access_key_id = AKIAPERSONAL\naws_secret_access_key = x\n"
     )
     first = configure(alice, org, clock, monkeypatch)
-    assert "left profile 'staging-admin' alone" in first.stderr
+    assert "left profile 'staging-admin' alone: rolehop did not write it" in first.stderr
     text = (aws_dir / "config").read_text()
     assert text.startswith(original)  # every byte of the user's file is still there, in order
     config = read(aws_dir / "config")
@@ -195,3 +196,46 @@ def test_the_aws_cli_and_boto3_use_the_written_profiles_unchanged(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [f"arn:aws:sts::{DEVELOP}:assumed-role/ak-main-account-admin/alice", "True"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux pty")
+def test_keys_are_asked_on_the_terminal_and_the_secret_is_not_echoed(
+    org: LiveServer, alice: Person, home: Path
+) -> None:
+    answers = {"Access key ID of alice:": alice.key_id, "Secret access key of alice:": alice.secret}
+    done = run_in_terminal(home, "configure", "--endpoint", org.url, "--user", "alice", answers=answers)
+    assert done.returncode == 0, done.stderr + done.terminal
+    assert alice.key_id in done.terminal and alice.secret not in done.terminal
+    assert read(home / ".aws" / "credentials")["rolehop"]["aws_secret_access_key"] == alice.secret
+
+
+def test_a_user_without_roles_or_device_is_told_so(
+    org: LiveServer, home: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iam = org.client("iam")
+    iam.create_user(UserName="carol")
+    key = iam.create_access_key(UserName="carol")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    result = invoke(["configure", "--endpoint", org.url, "--user", "carol"], clock=clock)
+    assert result.exit_code == 0, result.output
+    assert "cannot list your MFA devices (AccessDenied); pass --mfa-serial ARN" in result.stderr
+    assert "You may not assume any role yet." in result.stdout
+    assert read(home / ".aws" / "config").sections() == ["profile rolehop"]
+    assert "mfa_serial" not in read(home / ".aws" / "config")["profile rolehop"]
+    assert "You may not assume any role (profile rolehop)." in invoke(["roles"], clock=clock).stdout
+    login = invoke(["login"], clock=clock)
+    assert "profile rolehop has no mfa_serial; set up an MFA device" in one_line_error(login)
+
+
+def test_a_symlinked_config_stays_a_symlink(
+    org: LiveServer, alice: Person, home: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotfiles = home / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "aws-config").write_text("[profile personal]\nregion = eu-west-1\n")
+    (home / ".aws").mkdir()
+    (home / ".aws" / "config").symlink_to(dotfiles / "aws-config")
+    configure(alice, org, clock, monkeypatch)
+    assert (home / ".aws" / "config").is_symlink()
+    assert "[profile production-admin]" in (dotfiles / "aws-config").read_text()

@@ -475,9 +475,15 @@ class SqlTx(OrgSqlMixin, AuditSqlMixin):
                 .values(failures=a.failures + 1)
             )
             if grown.rowcount == 0:
+                # restart only a window that has run out: if a concurrent request restarted it
+                # first, this matches nothing and the next attempt counts on top of theirs
                 restarted = self.c.execute(
-                    update(t.auth_throttles).where(*key).values(failures=1, window_start=now)
+                    update(t.auth_throttles)
+                    .where(*key, a.window_start <= now - timedelta(seconds=window_seconds))
+                    .values(failures=1, window_start=now)
                 )
+                if restarted.rowcount == 0 and self.get_throttle(scope, subject) is not None:
+                    continue
                 if restarted.rowcount == 0:
                     try:
                         with self.c.begin_nested():

@@ -9,6 +9,7 @@ import shlex
 import signal
 import subprocess
 from collections.abc import Sequence
+from dataclasses import replace
 
 import click
 
@@ -117,16 +118,7 @@ def assume(
         raise click.UsageError("--json and --exec do not go together")
     target = resolve(profile, State())
     if duration:
-        target = Target(
-            target.profile,
-            target.main,
-            target.role_arn,
-            target.mfa_serial,
-            target.session_name,
-            duration,
-            target.external_id,
-            target.role,
-        )
+        target = replace(target, duration=duration)
     may_prompt = not as_json or ctx.stdout_is_terminal()
     creds = Broker(ctx).credentials(
         target, may_prompt=may_prompt, refresh=refresh, mfa_duration=mfa_session_duration

@@ -37,6 +37,19 @@ def mfa_cache_key(main: MainProfile, serial: str | None) -> str:
     return cache_key("mfa", main.endpoint, main.name, serial or "")
 
 
+def role_cache_key(target: Target) -> str:
+    main = target.main
+    return cache_key(
+        "role",
+        main.endpoint,
+        main.name,
+        target.role_arn or "",
+        target.session_name,
+        str(target.duration or ""),
+        target.external_id or "",
+    )
+
+
 class Broker:
     def __init__(self, ctx: UserContext, cache: CredentialCache | None = None) -> None:
         self.ctx = ctx
@@ -69,11 +82,10 @@ class Broker:
                 raise _session_needed(main, self.cache.get("mfa", key) is not None, for_profile)
             remote = Remote(main)
             keys = remote.source_keys()
-            creds = (
-                self._new_session(remote, keys, serial, duration)
-                if serial
-                else (remote.session_token(keys, None, None, duration))
-            )
+            if serial:
+                creds = self._new_session(remote, keys, serial, duration)
+            else:  # no MFA device: a session without MFA, which roles requiring MFA refuse
+                creds = remote.session_token(keys, None, None, duration)
             self.cache.put(
                 "mfa",
                 key,
@@ -88,13 +100,15 @@ class Broker:
             return creds
 
     def _new_session(self, remote: Remote, keys: Keys, serial: str, duration: int) -> TempCredentials:
-        wrong = False
+        wrong = malformed = False
         for attempt in range(ATTEMPTS):
             code = ask_code(self.ctx.prompter, serial)
             if code is None:
                 break
             if not (code.isascii() and code.isdigit() and len(code) == 6):
-                _warn(f"an MFA code is 6 digits, not {code!r}" if code else "no code typed")
+                malformed = True
+                if attempt < ATTEMPTS - 1:
+                    _warn("an MFA code is the 6 digits your authenticator shows")
                 continue
             try:
                 self.session_tokens += 1
@@ -110,6 +124,11 @@ class Broker:
             raise UserError(
                 f"wrong MFA code for {serial}",
                 "wait for your authenticator's next code (a code works once) and run the command again",
+            )
+        if malformed:
+            raise UserError(
+                f"no valid MFA code was given for {serial}",
+                "type the 6 digits your authenticator shows and run the command again",
             )
         raise UserError(
             f"no MFA code was given for {serial}",
@@ -134,15 +153,7 @@ class Broker:
                 duration=mfa_duration,
                 for_profile=target.profile,
             )
-        key = cache_key(
-            "role",
-            main.endpoint,
-            main.name,
-            target.role_arn,
-            target.session_name,
-            str(target.duration or ""),
-            target.external_id or "",
-        )
+        key = role_cache_key(target)
         now = self.ctx.now()
         hit = self.cache.get("role", key)
         if hit is not None and not refresh and hit[0].seconds_left(now) > _refresh_margin(*hit):
@@ -160,6 +171,11 @@ class Broker:
             Issued=iso(now),
         )
         return creds
+
+    def cached_role(self, target: Target) -> TempCredentials | None:
+        """The role's cached credentials while they last (no renewal, no network)."""
+        hit = self.cache.get("role", role_cache_key(target))
+        return hit[0] if hit is not None and hit[0].seconds_left(self.ctx.now()) > 0 else None
 
     def _assume(self, target: Target, *, may_prompt: bool, mfa_duration: int) -> TempCredentials:
         assert target.role_arn is not None

@@ -50,8 +50,8 @@ def _read_keys(ctx: UserContext, name: str, user: str) -> Keys:
     stored = read_credentials().get(name, {})
     if stored.get("aws_access_key_id") and stored.get("aws_secret_access_key"):
         return Keys(stored["aws_access_key_id"], stored["aws_secret_access_key"])
-    key_id = ctx.prompter(f"Access key ID of {user}: ")
-    secret = ctx.prompter(f"Secret access key of {user}: ", secret=True) if key_id else None
+    key_id = ctx.key_prompter(f"Access key ID of {user}: ")
+    secret = ctx.key_prompter(f"Secret access key of {user}: ", secret=True) if key_id else None
     if not key_id or not secret:
         raise UserError(
             f"no access key for {user}",
@@ -114,6 +114,9 @@ def _self_command(profile: str) -> str:
 
 
 def _write(path: Path, text: str) -> None:
+    """Replaces the file atomically, keeping its mode; a symlink (dotfiles) keeps pointing at it."""
+    if path.is_symlink():
+        path = path.resolve()
     if not path.parent.exists():
         private_dir(path.parent)  # ~/.aws: 0700 when rolehop creates it, as the AWS CLI does
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
@@ -195,10 +198,10 @@ def configure(
         main_values["mfa_serial"] = serial
     doc.update(config_section(name), main_values, remove=() if serial else ("mfa_serial",))
     written: dict[str, RoleInfo] = {}
-    skipped: list[str] = []
+    skipped: list[tuple[str, str | None]] = []
     for profile, role in named.items():
         if doc.has(config_section(profile)) and state.owner_of(profile) != name:
-            skipped.append(profile)
+            skipped.append((profile, state.owner_of(profile)))
             continue
         if process_style:
             values = {
@@ -244,7 +247,7 @@ def _report(
     user_arn: str,
     serial: str | None,
     written: dict[str, RoleInfo],
-    skipped: list[str],
+    skipped: list[tuple[str, str | None]],
     removed: list[str],
 ) -> None:
     click.echo(f"Profile {name}: {user_arn}" + (f", MFA device {serial}" if serial else ", no MFA device"))
@@ -253,8 +256,9 @@ def _report(
         print_table(None, ["Profile", "Account", "Role"], rows)
     else:
         click.echo("You may not assume any role yet.")
-    for profile in skipped:
-        _note(f"left profile {profile!r} alone: it exists and rolehop did not write it (see --long-names)")
+    for profile, owner in skipped:
+        whose = f"it belongs to main profile {owner}" if owner else "rolehop did not write it"
+        _note(f"left profile {profile!r} alone: {whose} (--long-names gives other names)")
     if removed:
         click.echo("Removed profiles of roles you may no longer assume: " + ", ".join(removed))
     if written:

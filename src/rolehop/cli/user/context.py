@@ -1,5 +1,5 @@
 """What the user commands take from the outside world, in one place so tests can replace it:
-the clock, the prompt, the browser and whether stdout is a terminal. `rolehop` runs with the
+the clock, the prompts, the browser and whether stdout is a terminal. `rolehop` runs with the
 defaults; tests pass their own with `CliRunner.invoke(main, …, obj=UserContext(…))`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import click
 
-from rolehop.cli.user.prompt import IsTerminal, Prompter, stdout_is_terminal, terminal_or_stdin
+from rolehop.cli.user.prompt import IsTerminal, Prompter, stdin_first, stdout_is_terminal, terminal_or_stdin
 
 
 def _now() -> datetime:
@@ -25,7 +25,8 @@ def _open(url: str) -> bool:
 @dataclass
 class UserContext:
     now: Callable[[], datetime] = _now
-    prompter: Prompter = field(default=terminal_or_stdin)
+    prompter: Prompter = field(default=terminal_or_stdin)  # MFA codes
+    key_prompter: Prompter = field(default=stdin_first)  # configure's access key
     open_browser: Callable[[str], bool] = _open
     stdout_is_terminal: IsTerminal = stdout_is_terminal
 

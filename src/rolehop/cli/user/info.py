@@ -8,7 +8,7 @@ import os
 import click
 
 from rolehop.cli.user.broker import Broker, expires_in
-from rolehop.cli.user.cache import TempCredentials, cache_key, iso, parse_iso
+from rolehop.cli.user.cache import TempCredentials, iso, parse_iso
 from rolehop.cli.user.context import user_context
 from rolehop.cli.user.errors import UserError
 from rolehop.cli.user.profiles import MainProfile, main_profile, resolve
@@ -59,26 +59,17 @@ def whoami(profile: str | None) -> None:
     broker = Broker(ctx)
     main = target.main
     if target.role_arn is not None:
-        key = cache_key(
-            "role",
-            main.endpoint,
-            main.name,
-            target.role_arn,
-            target.session_name,
-            str(target.duration or ""),
-            target.external_id or "",
-        )
-        hit = broker.cache.get("role", key)
-        if hit is None or hit[0].seconds_left(ctx.now()) <= 0:
+        cached = broker.cached_role(target)
+        if cached is None:
             raise UserError(
                 f"{target.profile} ({target.role_arn}) has no live credentials here",
                 f"'rolehop assume {target.profile}' gets them",
             )
-        ident = Remote(main).caller_identity(Keys.of(hit[0]))
+        ident = Remote(main).caller_identity(Keys.of(cached))
         click.echo(ident["Arn"])
         _line("account", _account(ident["Account"], target.role))
         _line("profile", f"{target.profile} at {main.endpoint}")
-        _line("expires", f"{iso(hit[0].expiration)} ({expires_in(hit[0], ctx.now())} left)")
+        _line("expires", f"{iso(cached.expiration)} ({expires_in(cached, ctx.now())} left)")
         return
     remote = Remote(main)
     ident = remote.caller_identity(remote.source_keys())
@@ -128,7 +119,7 @@ def roles(main: str | None, as_json: bool) -> None:
             ]
         )
     if not rows:
-        click.echo(f"{profile.name} may not assume any role.")
+        click.echo(f"You may not assume any role (profile {profile.name}).")
         return
     print_table(None, ["Profile", "Account", "Account ID", "Role", "Max session"], rows)
     if any(row[0] == "-" for row in rows):

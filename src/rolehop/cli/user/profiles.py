@@ -135,14 +135,21 @@ def _endpoint(*candidates: str | None) -> str | None:
     return None
 
 
-def main_profile(name: str, state: State, config: dict[str, dict[str, str]] | None = None) -> MainProfile:
+def main_profile(
+    name: str,
+    state: State,
+    config: dict[str, dict[str, str]] | None = None,
+    *,
+    endpoint_hint: str | None = None,
+) -> MainProfile:
+    """The profile with the user's own key: in ~/.aws/config, ~/.aws/credentials or rolehop's record."""
     config = read_config() if config is None else config
     section = config.get(name)
     record = state.mains.get(name)
-    if section is None and record is None:
+    if section is None and record is None and name not in read_credentials():
         raise _unknown_profile(name, config)
     section = section or {}
-    endpoint = _endpoint(section.get("endpoint_url"), record.endpoint if record else None)
+    endpoint = _endpoint(endpoint_hint, section.get("endpoint_url"), record.endpoint if record else None)
     if endpoint is None:
         raise UserError(
             f"profile {name!r} has no endpoint_url",
@@ -187,9 +194,7 @@ def resolve(profile: str, state: State) -> Target:
             f"source_profile {source!r} of {profile!r} is itself a role profile",
             "set source_profile to the profile with your own access key",
         )
-    main = main_profile(source, state, config)
-    if section.get("endpoint_url"):
-        main = replace(main, endpoint=section["endpoint_url"].rstrip("/"))
+    main = main_profile(source, state, config, endpoint_hint=section.get("endpoint_url"))
     if section.get("region"):
         main = replace(main, region=section["region"])
     duration = section.get("duration_seconds")

@@ -4,6 +4,7 @@ as in `eval "$(rolehop assume …)"`), otherwise a line of stdin, as botocore's 
 from __future__ import annotations
 
 import getpass
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -22,9 +23,11 @@ def _open_tty() -> TextIO | None:
     if os.name != "posix":
         return None
     try:
-        return open(TTY, "r+", encoding="utf-8")
+        fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)
     except OSError:  # no controlling terminal
         return None
+    # unbuffered, as getpass does it: a terminal is not seekable, so open(…, "r+") would refuse it
+    return io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8", line_buffering=True)
 
 
 def has_terminal() -> bool:
@@ -51,6 +54,15 @@ def terminal_or_stdin(prompt: str, *, secret: bool = False) -> str | None:
         if line and not sys.stdin.isatty():
             sys.stderr.write("\n")  # the piped answer does not echo: end the prompt's line
     return line.strip() if line else None
+
+
+def stdin_first(prompt: str, *, secret: bool = False) -> str | None:
+    """For what may be piped in on purpose (configure's access key): stdin when it is not a
+    terminal, else the terminal. MFA codes do not use it: with `--exec` stdin belongs to the command."""
+    if sys.stdin is not None and not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line.strip() if line else None
+    return terminal_or_stdin(prompt, secret=secret)
 
 
 def ask_code(prompter: Prompter, serial: str) -> str | None:
