@@ -29,7 +29,9 @@ def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runti
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(config.store_url)
     settings = Settings(
-        management_account_id=config.management_account_id, dev=config.dev, encode_denials=config.encode_denials
+        management_account_id=config.management_account_id,
+        dev=config.dev,
+        encode_denials=config.encode_denials,
     )
     return Runtime(store, load_keyring(config.data_dir), settings, clock=clock)
 

@@ -73,15 +73,26 @@ def header(page: Page) -> Any:
     return page.locator("#account-menu-button")
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name)"""
+
+
+def assert_labelled(page: Page) -> None:
+    """Every input of the page has a label (or an aria-label)."""
+    assert page.evaluate(UNLABELLED) == [], page.url
+
+
 def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer, clock: FakeClock) -> None:
     # "navigate to the AWS Console sign in page and enter the credentials you were provided"
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin"))
     shot(page, "01-sign-in")
+    assert_labelled(page)
     sign_in(page, "alice", INITIAL_PASSWORD, account="aster-key")
     # the first sign-in forces a new password
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
     shot(page, "02-forced-password-change")
+    assert_labelled(page)
     page.get_by_label("Old password").fill(INITIAL_PASSWORD)
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Retype new password").fill(NEW_PASSWORD)
@@ -119,6 +130,7 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     page.get_by_text("Show secret key").click()
     secret = page.locator("#secret-key").inner_text().strip()
     shot(page, "05-virtual-mfa-qr-code")
+    assert_labelled(page)
     device = Totp(key_from_b32(secret))
     page.get_by_label("MFA code 1").fill(device.generate(clock.now))
     clock.advance(30)
@@ -144,6 +156,7 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     page.get_by_label("Display name", exact=True).fill("Production admin")
     page.get_by_label("Green").check()
     shot(page, "08-switch-role")
+    assert_labelled(page)
     page.get_by_role("button", name="Switch Role", exact=True).click()
     # "Your current role will be displayed in the same place as your account menu."
     expect(header(page)).to_have_text(re.compile("Production admin"))
@@ -157,6 +170,7 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     expect(page.get_by_role("link", name=ADMIN_ROLE)).to_be_visible()
     page.get_by_role("link", name=ADMIN_ROLE).click()
     expect(page.get_by_text(f"arn:aws:iam::{PRODUCTION}:role/{ADMIN_ROLE}", exact=True)).to_be_visible()
+    shot(page, "10-role-in-production")
 
     # staging from a bookmarked switch-role link (AWS's /switchrole?… parameters pre-fill the form)
     page.goto(f"/switchrole?account={STAGING}&roleName={ADMIN_ROLE}&displayName=Staging%20admin&color={BLUE}")
@@ -170,9 +184,18 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     # "If you have multiple switch-role accounts in the Role History you can jump between them directly."
     open_account_menu(page).get_by_role("button", name="Production admin").click()
     expect(header(page)).to_have_text(re.compile("Production admin"))
+    clock.advance(1)  # the history is ordered by time of use, and this clock only moves when told
     open_account_menu(page).get_by_role("button", name="Staging admin").click()
     expect(header(page)).to_have_text(re.compile("Staging admin"))
     expect(header(page)).to_have_class(re.compile(f"role-{BLUE}"))
+
+    # the menus work from the keyboard: Enter opens, Escape closes and gives the focus back
+    header(page).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#account-menu")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#account-menu")).to_be_hidden()
+    expect(header(page)).to_be_focused()
 
     # "To switch back to your main account, click the new 'current-role' menu and select 'Switch Back'"
     open_account_menu(page).get_by_role("button", name="Switch back").click()
@@ -202,7 +225,7 @@ def test_a_user_without_mfa_reaches_nothing_else(page: Page, org: LiveServer) ->
         page.goto(path)
         expect(page.get_by_text("You do not have permission to see this.")).to_be_visible()
         expect(page.get_by_text("with an explicit deny in an identity-based policy")).to_be_visible()
-    shot(page, "10-no-mfa-denied")
+    shot(page, "11-no-mfa-denied")
     # the way to set up MFA stays open
     page.goto("/security-credentials")
     expect(page.get_by_role("row", name=re.compile("Assigned MFA device"))).to_contain_text("Not assigned")
@@ -238,7 +261,7 @@ def test_a_role_the_user_may_not_assume_shows_a_clear_error(
         f"User: arn:aws:iam::{AK}:user/bob is not authorized to perform: sts:AssumeRole on resource: "
         f"arn:aws:iam::{PRODUCTION}:role/{ADMIN_ROLE}"
     )
-    shot(page, "11-switch-refused")
+    shot(page, "12-switch-refused")
     expect(header(page)).to_have_text(re.compile("bob @ aster-key"))
     # one click on an assumable role switches
     page.get_by_role("button", name=f"Switch to {READONLY_ROLE} in Development ({DEVELOP})").click()

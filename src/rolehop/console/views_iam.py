@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from starlette.responses import Response
 
+from rolehop.console.views_switch import switch_link
 from rolehop.console.web import Ctx
 from rolehop.core.errors import AwsError, NoSuchEntity
 
@@ -133,8 +134,6 @@ def role(ctx: Ctx) -> Response:
     if found is None:
         return ctx.render("iam_denied.html", status=403, title=f"Role {name}", denied=denied)
     details = found["Role"]
-    from rolehop.console.views_switch import switch_link
-
     account_id = details["Arn"].split(":")[4]
     path_name = (details["Path"] + details["RoleName"]).lstrip("/")
     return ctx.render(
@@ -143,7 +142,7 @@ def role(ctx: Ctx) -> Response:
         trust=pretty_policy(details.get("AssumeRolePolicyDocument")),
         attached=_section(ctx, "ListAttachedRolePolicies", {"RoleName": name}, "AttachedPolicies"),
         inline=_section(ctx, "ListRolePolicies", {"RoleName": name}, "PolicyNames"),
-        link=switch_link(account_id, path_name),
+        link=str(ctx.request.base_url).rstrip("/") + switch_link(account_id, path_name),
     )
 
 

@@ -81,7 +81,9 @@ def switch_link(account_id: str, role_name: str, display_name: str = "", color: 
     return "/switchrole?" + urlencode(params)
 
 
-def _switch_page(ctx: Ctx, status: int = 200, error: str | None = None, **values: str) -> Response:
+def _switch_page(
+    ctx: Ctx, status: int = 200, error: str | None = None, detail: str | None = None, **values: str
+) -> Response:
     assert ctx.session is not None
     form = {
         "account": values.get("account", ""),
@@ -94,6 +96,7 @@ def _switch_page(ctx: Ctx, status: int = 200, error: str | None = None, **values
         "switchrole.html",
         status=status,
         error=error,
+        detail=detail,
         form=form,
         palette=PALETTE,
         roles=roles,
@@ -130,8 +133,7 @@ def switchrole(ctx: Ctx) -> Response:
         return _switch_page(ctx, 400, str(e), **values)
     except AwsError as e:
         wanted = f"{values['role'].strip()} in account {values['account'].strip()}"
-        message = f"You could not switch to the role {wanted}. {e.message}"
-        return _switch_page(ctx, e.status, message, **values)
+        return _switch_page(ctx, e.status, f"You could not switch to the role {wanted}.", e.message, **values)
     return ctx.redirect("/")
 
 
@@ -152,8 +154,8 @@ def switch_from_history(ctx: Ctx) -> Response:
     except SwitchError as e:
         return _switch_page(ctx, 400, str(e), account=account_id, role=role_name)
     except AwsError as e:
-        message = f"You could not switch to the role {role_name} in account {account_id}. {e.message}"
-        return _switch_page(ctx, e.status, message, account=account_id, role=role_name)
+        message = f"You could not switch to the role {role_name} in account {account_id}."
+        return _switch_page(ctx, e.status, message, e.message, account=account_id, role=role_name)
     return ctx.redirect(safe_next(ctx.field("next")))
 
 
