@@ -11,6 +11,7 @@ import httpx
 import pytest
 from cli_support import PRODUCTION, Calls, Person, codes_of, configure, invoke, never, one_line_error
 
+from rolehop.cli.user.console import color_for
 from support import FakeClock, LiveServer
 
 
@@ -56,6 +57,8 @@ def test_the_url_signs_a_browser_into_the_console_as_the_role(
         assert landed.url.path == "/"
         page = landed.text
         assert "ak-main-account-admin" in page and PRODUCTION in page.replace("-", "")
+        # like a switched role: the profile's name as display name, in its palette colour
+        assert "production-admin" in page and color_for("production-admin") in page
         # the console acts as the role: the IAM pages of production are the role's to see
         roles = browser.get(f"{org.url}/iam/roles")
         assert roles.status_code == 200 and "ak-main-account-admin" in roles.text

@@ -190,7 +190,13 @@ def federation(ctx: Ctx) -> Response:
             token = get_signin_token(ctx.console, params.get("Session", ""), params.get("SessionDuration"))
             return JSONResponse({"SigninToken": token})
         if action == "login" and ctx.request.method == "GET":
-            cookie, session = login(ctx.console, params.get("SigninToken", ""), issuer=params.get("Issuer"))
+            cookie, session = login(
+                ctx.console,
+                params.get("SigninToken", ""),
+                issuer=params.get("Issuer"),
+                display_name=params.get("DisplayName"),
+                color=params.get("Color"),
+            )
             ctx.end_session()
             ctx.begin_session(cookie, session)
             return ctx.redirect(_destination(ctx, params.get("Destination")))

@@ -25,6 +25,7 @@ from rolehop.core.session_token import SessionClaims, open_token, temporary_secr
 from rolehop.services.authenticate import caller_from_claims
 from rolehop.services.console_ports import ConsoleSession
 from rolehop.services.console_sessions import Console, create_session
+from rolehop.services.console_switch import DISPLAY_NAME_MAX, color_of
 from rolehop.services.sts import issue_credentials
 
 SIGNIN_TOKEN_SECONDS = 900
@@ -123,8 +124,18 @@ def get_signin_token(console: Console, session_param: str, duration: str | None 
     return _b64(rt.ring.seal(payload, purpose=TOKEN_PURPOSE, nonce=rt.random(12)))
 
 
-def login(console: Console, signin_token: str, *, issuer: str | None) -> tuple[str, ConsoleSession]:
-    """`Action=login`: a console session as the role, once per sign-in token, within 15 minutes."""
+def login(
+    console: Console,
+    signin_token: str,
+    *,
+    issuer: str | None,
+    display_name: str | None = None,
+    color: str | None = None,
+) -> tuple[str, ConsoleSession]:
+    """`Action=login`: a console session as the role, once per sign-in token, within 15 minutes.
+
+    Beyond AWS, `DisplayName` and `Color` (as on Switch Role) name the session in the header, so
+    `rolehop console production-admin` lands looking like a switched role."""
     rt = console.rt
     now = rt.clock()
     try:
@@ -161,7 +172,9 @@ def login(console: Console, signin_token: str, *, issuer: str | None) -> tuple[s
         expires_at=ends,
         role_token=role_token,
         role_arn=claims.source_arn,
-        role_display_name=f"{role_name}/{claims.session_name}"[:64],
+        role_display_name=(display_name or "").strip()[:DISPLAY_NAME_MAX]
+        or f"{role_name}/{claims.session_name}"[:64],
+        role_color=color_of(color) or None,
         issuer=issuer
         if issuer and issuer.startswith(("https://", "http://")) and len(issuer) <= 2048
         else None,

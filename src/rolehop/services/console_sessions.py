@@ -64,6 +64,7 @@ def create_session(
     role_token: str | None = None,
     role_arn: str | None = None,
     role_display_name: str | None = None,
+    role_color: str | None = None,
     issuer: str | None = None,
 ) -> tuple[str, ConsoleSession]:
     """A new session and the cookie that finds it. Expired sessions are swept at the same time."""
@@ -81,6 +82,7 @@ def create_session(
         role_token=role_token,
         role_arn=role_arn,
         role_display_name=role_display_name,
+        role_color=role_color,
         issuer=issuer,
     )
     with console.store.transaction() as tx:

@@ -49,15 +49,24 @@ def signin_token(remote: Remote, creds: TempCredentials, session_duration: int |
     return str(token)
 
 
-def login_url(endpoint: str, token: str, destination: str) -> str:
+# The AWS console's Switch Role colours; a profile keeps the same one every time.
+PALETTE = ("f2b0a9", "fbc8aa", "efda95", "b7ca9d", "83d4e8")
+
+
+def color_for(profile: str) -> str:
+    return PALETTE[sum(profile.encode()) % len(PALETTE)]
+
+
+def login_url(endpoint: str, token: str, destination: str, *, display_name: str = "", color: str = "") -> str:
     target = (
         destination
         if destination.startswith(("http://", "https://"))
         else endpoint + "/" + destination.lstrip("/")
     )
-    query = urllib.parse.urlencode(
-        {"Action": "login", "Issuer": endpoint + "/", "Destination": target, "SigninToken": token}
-    )
+    fields = {"Action": "login", "Issuer": endpoint + "/", "Destination": target, "SigninToken": token}
+    if display_name:  # rolehop's extension: the header shows the session as Switch Role would
+        fields |= {"DisplayName": display_name, "Color": color}
+    query = urllib.parse.urlencode(fields)
     return f"{endpoint}{FEDERATION}?{query}"
 
 
@@ -72,7 +81,12 @@ def login_url(endpoint: str, token: str, destination: str) -> str:
     type=click.IntRange(900, 43200),
     help="Console session length in seconds (SessionDuration) [default: as long as the credentials].",
 )
-def console(profile: str, print_only: bool, destination: str, duration: int | None) -> None:
+@click.option(
+    "--color", help="Header colour, a Switch Role palette hex such as 83d4e8 [default: one per profile]."
+)
+def console(
+    profile: str, print_only: bool, destination: str, duration: int | None, color: str | None
+) -> None:
     """Open the web console as the role of PROFILE (one MFA prompt per MFA session, as assume)."""
     ctx = user_context()
     target = resolve(profile, State())
@@ -83,7 +97,13 @@ def console(profile: str, print_only: bool, destination: str, duration: int | No
         )
     creds = Broker(ctx).credentials(target, may_prompt=True, refresh=True, mfa_duration=MFA_SESSION_SECONDS)
     remote = Remote(target.main)
-    url = login_url(target.main.endpoint, signin_token(remote, creds, duration), destination)
+    url = login_url(
+        target.main.endpoint,
+        signin_token(remote, creds, duration),
+        destination,
+        display_name=profile,
+        color=color or color_for(profile),
+    )
     if print_only:
         click.echo(url)
         return
