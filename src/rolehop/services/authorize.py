@@ -104,17 +104,23 @@ def policy_set(
             return identity, boundary, _session_policies(rt, tx, caller)
 
     key = (caller.user_id, caller.claims.access_key_id if caller.claims else "")
-    identity, boundary, session = rt.cached("policy-sets", key, load)
-    if caller.is_root:
-        identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
-    return PolicySet(
-        identity=identity,
-        resource=resource_policy,
-        boundaries=boundary,
-        session=session,
-        scps=control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY"),
-        rcps=rcps,
-    )
+    scps = control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY")
+
+    def build() -> PolicySet:
+        identity, boundary, session = rt.cached("policy-sets", key, load)
+        if caller.is_root:
+            identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
+        return PolicySet(
+            identity=identity,
+            resource=resource_policy,
+            boundaries=boundary,
+            session=session,
+            scps=scps,
+            rcps=rcps,
+        )
+
+    # one PolicySet per principal and resource policy, so the engine's per-action plans are reused
+    return rt.cached("policy-set-objects", (key, resource_policy, scps, rcps), build)
 
 
 def _iso(ts: datetime) -> str:

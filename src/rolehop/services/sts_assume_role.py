@@ -34,8 +34,12 @@ def _role(call: Call, role_arn: str) -> Identity | None:
         raise ValidationError(f"{role_arn} is invalid") from e
     if parsed.service != "iam" or parsed.resource_type != "role":
         raise ValidationError(f"{role_arn} is invalid")
-    with call.runtime.store.transaction() as tx:
-        role = tx.get_identity("role", parsed.account, parsed.resource_name)
+
+    def load() -> Identity | None:
+        with call.runtime.store.transaction() as tx:
+            return tx.get_identity("role", parsed.account, parsed.resource_name)
+
+    role = call.runtime.cached("roles-by-arn", role_arn, load)  # the STS hot path reads no database
     # a role ARN names its path too: a namesake on another path is not this role
     return role if role is not None and role.arn == role_arn else None
 
