@@ -16,7 +16,6 @@ from rolehop.services.common import (
     existing,
     paginate,
     request_tag_context,
-    tag_shapes,
     tags_param,
 )
 from rolehop.services.registry import Params, Result, operation
@@ -119,56 +118,5 @@ def delete_user(call: Call, p: Params) -> Result:
         if tx.mfa_devices_of(user.unique_id):
             raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
         tx.delete_identity(user.unique_id)
-    call.runtime.changed()
-    return {}
-
-
-@operation("iam", "TagUser")
-def tag_user(call: Call, p: Params) -> Result:
-    tags = tags_param(p)
-    user = existing(call, "user", p["UserName"], "iam:TagUser", request_tag_context(tags))
-    with call.runtime.store.transaction() as tx:
-        add_tags(tx, "user", user.unique_id, tags)
-    call.runtime.changed()
-    return {}
-
-
-@operation("iam", "UntagUser")
-def untag_user(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:UntagUser", {"aws:TagKeys": list(p["TagKeys"])})
-    with call.runtime.store.transaction() as tx:
-        present = {t.key.lower(): t.key for t in tx.tags_of("user", user.unique_id)}
-        keys = [present[k.lower()] for k in p["TagKeys"] if k.lower() in present]
-        tx.remove_tags("user", user.unique_id, keys)
-    call.runtime.changed()
-    return {}
-
-
-@operation("iam", "ListUserTags")
-def list_user_tags(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:ListUserTags")
-    with call.runtime.store.transaction() as tx:
-        tags = tx.tags_of("user", user.unique_id)
-    page, more = paginate(tags, p, key=lambda t: t.key)
-    return {"Tags": tag_shapes(page), **more}
-
-
-@operation("iam", "PutUserPermissionsBoundary")
-def put_user_permissions_boundary(call: Call, p: Params) -> Result:
-    boundary = {"iam:PermissionsBoundary": p["PermissionsBoundary"]}
-    user = existing(call, "user", p["UserName"], "iam:PutUserPermissionsBoundary", boundary)
-    with call.runtime.store.transaction() as tx:
-        if tx.get_policy(p["PermissionsBoundary"]) is None:
-            raise NoSuchEntity(f"Policy {p['PermissionsBoundary']} does not exist or is not attachable.")
-        tx.update_identity(replace(user, boundary_arn=p["PermissionsBoundary"]))
-    call.runtime.changed()
-    return {}
-
-
-@operation("iam", "DeleteUserPermissionsBoundary")
-def delete_user_permissions_boundary(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:DeleteUserPermissionsBoundary")
-    with call.runtime.store.transaction() as tx:
-        tx.update_identity(replace(user, boundary_arn=None))
     call.runtime.changed()
     return {}

@@ -32,6 +32,7 @@ def load_all() -> None:
         iam_access_keys,
         iam_account,
         iam_groups,
+        iam_identity_extras,
         iam_inline_policies,
         iam_login_profiles,
         iam_mfa,
