@@ -8,7 +8,7 @@ DEMO_PORT ?= 4640
 DEMO_ROOT_KEY ?= AKIAROLEHOPDEMOROOT1
 DEMO_ROOT_SECRET ?= rolehop-demo-root-secret-do-not-use-in-prod
 
-.PHONY: demo test install browser lint types unit clean
+.PHONY: demo test install browser lint types unit bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint types unit
+
+# STS throughput and latency against moto and an empty endpoint (needs wrk: apt-get install -y wrk)
+bench: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/run_sts.py $(BENCH_ARGS)
+	$(BIN)/python bench/policy_eval.py --seconds 4
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .mypy_cache .ruff_cache
