@@ -54,7 +54,8 @@ _FIELDS = tuple(SessionClaims.__dataclass_fields__)
 
 def _encode(claims: SessionClaims) -> bytes:
     # a plain field walk: dataclasses.asdict deep-copies and costs 3x on the AssumeRole hot path
-    return json.dumps({f: getattr(claims, f) for f in _FIELDS}, separators=(",", ":"), sort_keys=True).encode()
+    fields = {f: getattr(claims, f) for f in _FIELDS}
+    return json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()
 
 
 def _decode(raw: bytes) -> SessionClaims:
