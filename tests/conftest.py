@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from pg import fresh_database
 from support import FakeClock, LiveServer
 
 
@@ -38,3 +39,10 @@ def iam(server: LiveServer):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def sts(server: LiveServer):  # type: ignore[no-untyped-def]
     return server.client("sts")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A new PostgreSQL database for this test (dropped after it)."""
+    with fresh_database() as url:
+        yield url

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import inspect
 
 from rolehop.core.entities import Account, Identity
 from rolehop.services.console_ports import ConsoleSession, RoleHistoryEntry
@@ -18,7 +15,6 @@ from rolehop.store.console_store import SqlConsoleStore
 from rolehop.store.engine import downgrade, make_engine, migrate
 from rolehop.store.sql import SqlStore
 
-PG_ADMIN_URL = os.environ.get("ROLEHOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 ACCOUNT = Account("111122223333", "main", "m@example.com", NOW, is_management=True)
 USER = Identity("user", "AIDAEXAMPLE000000001", ACCOUNT.account_id, "alice", "/", NOW)
@@ -26,28 +22,10 @@ CONSOLE_TABLES = {"console_sessions", "console_role_history", "console_signin_to
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except OperationalError as e:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI=true and is not reachable: {e.orig}")
-        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
-    name = f"rolehop_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
