@@ -151,3 +151,18 @@ def test_health_and_reset(server) -> None:
     iam.create_user(UserName="gone")
     urllib.request.urlopen(urllib.request.Request(server.url + "/_rolehop/reset", method="POST"))
     assert server.client("iam").list_users()["Users"] == []
+
+
+def test_wrongly_scoped_signatures(server) -> None:
+    # signed for another service: valid signature, wrong scope
+    status, body = send(server, signed(server, BODY, service="s3"))
+    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body and "scoped" in body
+    # a credential scope dated another day than the request
+    req = AWSRequest("POST", server.url + "/", data=BODY, headers=dict(FORM))
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "sts", "us-east-1").add_auth(req)
+    auth = req.headers["Authorization"]
+    date = auth.split("Credential=", 1)[1].split("/")[1]
+    other = f"{int(date) - 1:08d}"
+    req.headers.replace_header("Authorization", auth.replace(f"/{date}/", f"/{other}/"))
+    status, body = send(server, req)
+    assert status in (400, 403) and "<ErrorResponse" in body

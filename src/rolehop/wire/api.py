@@ -12,7 +12,13 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from rolehop.core.errors import AwsError, InternalFailure, InvalidAction, MalformedQueryString
+from rolehop.core.errors import (
+    AwsError,
+    InternalFailure,
+    InvalidAction,
+    MalformedQueryString,
+    SignatureDoesNotMatch,
+)
 from rolehop.services.authenticate import authenticate, check_session_scope
 from rolehop.services.call import Call
 from rolehop.services.registry import OPERATIONS
@@ -134,7 +140,8 @@ class Api:
         action = params.get("Action")
         call, service = self._call(req, request_id)
         if service not in QUERY_SERVICES:
-            raise InvalidAction(f"The action {action} is not valid for this web service.")
+            # AWS's answer to a credential scope naming another service
+            raise SignatureDoesNotMatch("Credential should be scoped to a valid service: 'iam' or 'sts'.")
         if not action:
             raise InvalidAction("Missing Action")
         model = operation_model(service, action)
