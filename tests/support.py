@@ -101,3 +101,9 @@ class LiveServer:
     def client_for(self, service: str, creds: dict[str, Any]) -> Any:
         """A client from an AccessKey or Credentials shape (long-term or temporary)."""
         return self.client(service, creds["AccessKeyId"], creds["SecretAccessKey"], creds.get("SessionToken"))
+
+
+def user_keys(iam: Any, name: str) -> dict[str, str]:
+    """A new IAM user and its access key (the AccessKey shape, secret included)."""
+    iam.create_user(UserName=name)
+    return iam.create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]

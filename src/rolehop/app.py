@@ -13,7 +13,7 @@ from rolehop.services.registry import load_all
 from rolehop.services.runtime import Clock, Runtime, Settings, system_clock
 from rolehop.store.console_store import SqlConsoleStore
 from rolehop.store.sql import SqlStore
-from rolehop.wire.api import Api, HttpRequest, HttpResponse, header_pairs, is_api_request
+from rolehop.wire.api import MAX_BODY, Api, HttpRequest, HttpResponse, header_pairs, is_api_request
 from rolehop.wire.extensions import EXTENSION_PATHS, handle_extension
 from rolehop.wire.models import warm_up
 
@@ -54,6 +54,9 @@ class RolehopApp:
         if scope["type"] != "http":
             return
         body = await _read_body(receive)
+        if body is None:
+            await _respond(send, _json(413, {"error": f"request body larger than {MAX_BODY} bytes"}))
+            return
         req = HttpRequest(
             method=scope["method"],
             path=scope.get("raw_path", scope["path"].encode()).decode("latin-1") or "/",
@@ -107,11 +110,17 @@ def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
     return HttpResponse(status, json.dumps(payload).encode(), [("content-type", "application/json")])
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None once it passes MAX_BODY: nobody may make the server buffer more."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 

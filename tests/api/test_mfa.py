@@ -14,18 +14,13 @@ import pytest
 from botocore.exceptions import ClientError
 from mfa_support import Device, create_device, enroll, totp
 
-from support import FakeClock, LiveServer
+from support import FakeClock, LiveServer, user_keys
 
 WRONG_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 
 
 def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
-
-
-def user_keys(iam, name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    iam.create_user(UserName=name)
-    return iam.create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]
 
 
 def test_qr_code_is_a_scannable_otpauth_uri(server: LiveServer, iam) -> None:

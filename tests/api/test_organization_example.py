@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from mfa_support import Device, enroll
 
+from rolehop.services.denials import explain
 from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -404,7 +405,10 @@ def test_the_trust_policy_requires_mfa(org: LiveServer) -> None:
     for caller in (sts, without):
         with pytest.raises(ClientError) as exc:
             caller.assume_role(RoleArn=role_arn(PRODUCTION), RoleSessionName="carol")
-        assert "because no resource-based policy allows the sts:AssumeRole action" in denied(exc)
+        # AssumeRole's message never says why (AWS's form); the recorded explanation does
+        assert denied(exc).endswith(f"sts:AssumeRole on resource: {role_arn(PRODUCTION)}")
+        why = explain(org.app.rt, exc.value.response["ResponseMetadata"]["RequestId"])
+        assert why is not None and why["missingAllowIn"] == ["resource"]
     session = sts.get_session_token(SerialNumber=device.serial, TokenCode=device.code())["Credentials"]
     assumed = org.client_for("sts", session).assume_role(
         RoleArn=role_arn(PRODUCTION), RoleSessionName="carol"

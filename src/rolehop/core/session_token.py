@@ -39,6 +39,7 @@ class SessionClaims:
     session_policy_arns: tuple[str, ...] = ()
     chained: bool = False  # assumed with role credentials: capped at one hour
     token_kind: str = "session"  # "session" (GetSessionToken) or "role" (AssumeRole) or "federation"
+    salt: str = ""  # random, sealed in the token: makes the derived secret unique per session
     extra: dict[str, str] = field(default_factory=dict)
 
     def expired(self, now: datetime) -> bool:
@@ -86,6 +87,9 @@ def open_token(ring: KeyRing, token: str) -> tuple[str, SessionClaims]:
         raise UnsealError("unreadable claims") from e
 
 
-def temporary_secret(ring: KeyRing, key_id: str, access_key_id: str) -> str:
-    digest = ring.derive(key_id, b"rolehop/temporary-secret/" + access_key_id.encode())
+def temporary_secret(ring: KeyRing, key_id: str, claims: SessionClaims) -> str:
+    """The session's secret: HMAC of its access key ID and random salt, so two sessions never share
+    one even if their (partly random) key IDs collide."""
+    label = f"rolehop/temporary-secret/{claims.access_key_id}/{claims.salt}"
+    digest = ring.derive(key_id, label.encode())
     return base64.b64encode(digest[:30]).decode()

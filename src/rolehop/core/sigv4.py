@@ -257,6 +257,9 @@ def _parse_time(text: str) -> datetime:
     return _as_utc(parsed)
 
 
+SCOPE_PART_MAX = 64  # AWS region and service names are far shorter
+
+
 def _parse_credential(credential: str, request_time: datetime) -> tuple[str, str, str, str]:
     parts = credential.split("/")
     if len(parts) != 5:
@@ -276,6 +279,9 @@ def _parse_credential(credential: str, request_time: datetime) -> tuple[str, str
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{date}' != '{request_date}', from '{_iso(request_time)}'."
         )
+    if len(region) > SCOPE_PART_MAX or len(service) > SCOPE_PART_MAX:
+        # signing keys are cached per scope: unbounded parts would let a caller pin memory
+        problems.append("Credential should be scoped to a valid region and service.")
     if problems:
         raise SignatureError("SignatureDoesNotMatch", " ".join(problems))
     return access_key_id, date, region, service

@@ -25,6 +25,7 @@ from rolehop.core.errors import AwsError
 from rolehop.core.ids import GROUP_PREFIX, POLICY_PREFIX, ROLE_PREFIX, USER_PREFIX, is_account_id, unique_id
 from rolehop.core.passwords import check_password
 from rolehop.core.policy.validate import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, PolicyKind, validate_policy
+from rolehop.services.common import check_new_path
 from rolehop.services.iam_login_profiles import hash_password
 from rolehop.services.organizations import create_member_account
 from rolehop.services.ports import Tx
@@ -171,10 +172,17 @@ class _Applier:
             raise SpecError(f"{where}: no account named or numbered {ref!r} in this file")
         return found
 
+    @staticmethod
+    def path(spec: dict[str, Any], where: str) -> str:
+        try:
+            return check_new_path(str(spec.get("path", "/")))
+        except AwsError as e:
+            raise SpecError(f"{where}.path: {e.message}") from e
+
     # policies
     def policy(self, spec: dict[str, Any], where: str) -> None:
         name = spec["name"]
-        path = spec.get("path", "/")
+        path = self.path(spec, where)
         document = _doc(spec.get("document"), f"{where}.document", "identity", MANAGED_POLICY_MAX)
         policy_arn = arn.iam_arn(self.mgmt, "policy", path, name)
         current = self.tx.get_policy(policy_arn)
@@ -224,7 +232,7 @@ class _Applier:
     def identity(
         self, kind: IdentityKind, account_id: str, spec: dict[str, Any], prefix: str, **extra: Any
     ) -> Identity:
-        name, path = spec["name"], spec.get("path", "/")
+        name, path = spec["name"], self.path(spec, f"{kind} {spec['name']}")
         current = self.tx.get_identity(kind, account_id, name)
         if current is None:
             created = Identity(

@@ -22,6 +22,7 @@ from rolehop.sigv4 import SigV4Scope, verify_request
 INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN = "The security token included in the request is expired"
 SECRET_PURPOSE = b"rolehop/access-key-secret/"
+KEY_ID_MIN, KEY_ID_MAX = 16, 128  # DESIGN.md: access key IDs are 16-128 characters
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,13 @@ def authenticate(
             key_id, claims = open_token(rt.ring, token)
         except UnsealError as e:
             raise InvalidClientTokenId(INVALID_TOKEN) from e
-        temp_secret = temporary_secret(rt.ring, key_id, claims.access_key_id)
+        temp_secret = temporary_secret(rt.ring, key_id, claims)
 
     entry: list[_KeyEntry] = []
 
     def secret_for(access_key_id: str) -> str | None:
+        if not KEY_ID_MIN <= len(access_key_id) <= KEY_ID_MAX:
+            return None  # never looked up nor cached: the cache is not the attacker's to fill
         if claims is not None:
             return temp_secret if access_key_id == claims.access_key_id else None
         found = long_term_entry(rt, access_key_id)

@@ -103,7 +103,13 @@ def policy_set(
             identity, boundary = _identity_policies(tx, caller)
             return identity, boundary, _session_policies(rt, tx, caller)
 
-    key = (caller.user_id, caller.claims.access_key_id if caller.claims else "")
+    claims = caller.claims
+    # sessions of one principal with the same session policies share compiled policies
+    key = (
+        (caller.user_id, claims.session_policy, claims.session_policy_arns)
+        if claims
+        else (caller.user_id, "", ())
+    )
     scps = control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY")
 
     def build() -> PolicySet:

@@ -41,6 +41,9 @@ def paginate(
     return page, more
 
 
+RESERVED_PATHS = ("/aws-service-role/", "/aws-reserved/", "/service-role/aws-")
+
+
 def check_path(path: str | None) -> str:
     path = path or "/"
     if not (path.startswith("/") and path.endswith("/")) or "//" in path:
@@ -48,6 +51,15 @@ def check_path(path: str | None) -> str:
             "The specified value for path is invalid. It must begin and end with / and contain only "
             "alphanumeric characters and/or / characters."
         )
+    return path
+
+
+def check_new_path(path: str | None) -> str:
+    """A path for a new or moved identity or policy: AWS keeps some prefixes for itself (service-linked
+    roles are exempt from SCPs, so a customer path there would escape them)."""
+    path = check_path(path)
+    if path.startswith(RESERVED_PATHS):
+        raise InvalidInput(f"The path {path} is reserved for AWS and cannot be used.")
     return path
 
 

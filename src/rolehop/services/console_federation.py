@@ -72,7 +72,7 @@ def _credentials(console: Console, session_param: str, now: datetime) -> Session
         sealing_key, claims = open_token(ring, token)
     except UnsealError as e:
         raise FederationError(INVALID_CREDENTIALS) from e
-    expected = temporary_secret(ring, sealing_key, claims.access_key_id)
+    expected = temporary_secret(ring, sealing_key, claims)
     same_key = hmac.compare_digest(key_id.encode(), claims.access_key_id.encode())
     if not (hmac.compare_digest(secret.encode(), expected.encode()) and same_key):
         raise FederationError(INVALID_CREDENTIALS)

@@ -11,7 +11,7 @@ from rolehop.core.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from rolehop.core.ids import GROUP_PREFIX, unique_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
-from rolehop.services.common import check_path, existing, paginate, require
+from rolehop.services.common import check_new_path, check_path, existing, paginate, require
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.shapes import group_shape, user_shape
 
@@ -20,7 +20,7 @@ GROUPS_PER_USER = 10
 
 @operation("iam", "CreateGroup")
 def create_group(call: Call, p: Params) -> Result:
-    path = check_path(p.get("Path"))
+    path = check_new_path(p.get("Path"))
     name = p["GroupName"]
     authorize(call, "iam:CreateGroup", arn.iam_arn(call.caller.account_id, "group", path, name))
     rt = call.runtime
@@ -56,7 +56,7 @@ def list_groups(call: Call, p: Params) -> Result:
 def update_group(call: Call, p: Params) -> Result:
     group = existing(call, "group", p["GroupName"], "iam:UpdateGroup")
     new_name = p.get("NewGroupName") or group.name
-    new_path = check_path(p.get("NewPath") or group.path)
+    new_path = check_new_path(p.get("NewPath") or group.path)
     with call.runtime.store.transaction() as tx:
         tx.update_identity(replace(group, name=new_name, path=new_path))
     call.runtime.changed()

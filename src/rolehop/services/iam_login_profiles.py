@@ -233,7 +233,10 @@ def sign_in_with_password(
         has_mfa = bool(tx.mfa_devices_of(user.unique_id)) if user else False
     # an unknown name is throttled like a user too, so throttling does not tell which names exist
     who = Subject(
-        user.unique_id if user else f"?{account_id}/{user_name.lower()}"[:128], user_name, source_ip
+        user.unique_id if user else f"?{account_id}/{user_name.lower()}"[:128],
+        user_name,
+        source_ip,
+        unauthenticated_password=True,
     )
     check_not_throttled(rt, who, now)
     # an unknown user costs the same argon2 work as a known one, and answers the same

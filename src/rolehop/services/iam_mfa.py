@@ -22,7 +22,14 @@ from rolehop.core.ids import unique_id
 from rolehop.core.totp import InvalidToken, b32_secret, new_secret, otpauth_uri
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
-from rolehop.services.common import add_tags, check_path, existing, paginate, tag_shapes, tags_param
+from rolehop.services.common import (
+    add_tags,
+    check_new_path,
+    existing,
+    paginate,
+    tag_shapes,
+    tags_param,
+)
 from rolehop.services.mfa_check import device_totp, seal_seed
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.runtime import Runtime
@@ -86,7 +93,7 @@ def device_shape(device: MfaDevice, user: Identity | None) -> dict[str, Any]:
 
 @operation("iam", "CreateVirtualMFADevice")
 def create_virtual_mfa_device(call: Call, p: Params) -> Result:
-    path = check_path(p.get("Path"))
+    path = check_new_path(p.get("Path"))
     name = p["VirtualMFADeviceName"]
     account_id = call.caller.account_id
     serial = arn.iam_arn(account_id, "mfa", path, name)

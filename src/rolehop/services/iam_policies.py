@@ -14,6 +14,7 @@ from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.common import (
     add_tags,
+    check_new_path,
     check_path,
     existing,
     paginate,
@@ -51,7 +52,7 @@ def _customer(policy: ManagedPolicy) -> ManagedPolicy:
 
 @operation("iam", "CreatePolicy")
 def create_policy(call: Call, p: Params) -> Result:
-    path = check_path(p.get("Path"))
+    path = check_new_path(p.get("Path"))
     account = call.caller.account_id
     policy_arn = arn.iam_arn(account, "policy", path, p["PolicyName"])
     tags = tags_param(p)

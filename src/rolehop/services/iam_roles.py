@@ -17,6 +17,7 @@ from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.common import (
     add_tags,
+    check_new_path,
     check_path,
     existing,
     paginate,
@@ -60,7 +61,7 @@ def trust_document(text: str) -> str:
 
 @operation("iam", "CreateRole")
 def create_role(call: Call, p: Params) -> Result:
-    path = check_path(p.get("Path"))
+    path = check_new_path(p.get("Path"))
     name = p["RoleName"]
     tags = tags_param(p)
     context = request_tag_context(tags)

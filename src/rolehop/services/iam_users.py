@@ -12,6 +12,7 @@ from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.common import (
     add_tags,
+    check_new_path,
     check_path,
     existing,
     paginate,
@@ -28,7 +29,7 @@ def user_arn_for(call: Call, name: str, path: str = "/") -> str:
 
 @operation("iam", "CreateUser")
 def create_user(call: Call, p: Params) -> Result:
-    path = check_path(p.get("Path"))
+    path = check_new_path(p.get("Path"))
     name = p["UserName"]
     tags = tags_param(p)
     context = request_tag_context(tags)
@@ -92,7 +93,7 @@ def list_users(call: Call, p: Params) -> Result:
 def update_user(call: Call, p: Params) -> Result:
     user = existing(call, "user", p["UserName"], "iam:UpdateUser")
     new_name = p.get("NewUserName") or user.name
-    new_path = check_path(p.get("NewPath") or user.path)
+    new_path = check_new_path(p.get("NewPath") or user.path)
     if new_name != user.name or new_path != user.path:
         authorize(call, "iam:UpdateUser", user_arn_for(call, new_name, new_path))
     with call.runtime.store.transaction() as tx:

@@ -20,11 +20,11 @@ ROOT_SESSION_MAX = 3600
 def issue_credentials(rt: Runtime, claims: SessionClaims) -> dict[str, Any]:
     """Fills in the access key ID, seals the claims, and returns STS's Credentials shape."""
     key_id = access_key_id(TEMPORARY_KEY_PREFIX, claims.account_id, rt.random(5))
-    claims = replace(claims, access_key_id=key_id)
+    claims = replace(claims, access_key_id=key_id, salt=rt.random(12).hex())
     token = seal_token(rt.ring, claims, nonce=rt.random(12))
     return {
         "AccessKeyId": key_id,
-        "SecretAccessKey": temporary_secret(rt.ring, rt.ring.active_key_id, key_id),
+        "SecretAccessKey": temporary_secret(rt.ring, rt.ring.active_key_id, claims),
         "SessionToken": token,
         "Expiration": claims.expiration,
     }

@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 from rolehop.core import arn
+from rolehop.core.arn import account_of
 from rolehop.core.entities import Identity
 from rolehop.core.errors import AccessDenied, AwsError, ValidationError
 from rolehop.core.session_token import SessionClaims
@@ -129,8 +130,14 @@ def _source_identity(call: Call, p: Params) -> str:
     return inherited or requested
 
 
-def _check_trust(call: Call, role: Identity, p: Params, mfa_context: dict[str, ContextValue]) -> None:
-    trust = compiled(role.trust_policy or '{"Statement":[]}', f"{role.arn}#trust")
+def _check_trust(
+    call: Call, role_arn: str, role: Identity | None, p: Params, mfa_context: dict[str, ContextValue]
+) -> None:
+    """The trust policy and the caller's policies decide; a role that does not exist is judged as one
+    whose trust policy names nobody, so that no answer tells which roles exist."""
+    trust_text = role.trust_policy if role and role.trust_policy else '{"Statement":[]}'
+    trust = compiled(trust_text, f"{role_arn}#trust")
+    account = role.account_id if role else (account_of(role_arn) or call.caller.account_id)
     context = {**_session_context(call, p), **mfa_context}
     actions = ["sts:AssumeRole"]
     if p.get("Tags"):
@@ -139,10 +146,17 @@ def _check_trust(call: Call, role: Identity, p: Params, mfa_context: dict[str, C
         actions.append("sts:SetSourceIdentity")
     for action in actions:
         decision = decide(
-            call, action, role.arn, resource_account=role.account_id, context=context, resource_policy=trust
+            call, action, role_arn, resource_account=account, context=context, resource_policy=trust
         )
-        if decision.decision != "Allowed":
-            raise denied(call, action, role.arn, decision, context)
+        if decision.decision == "Allowed":
+            continue
+        error = denied(call, action, role_arn, decision, context)  # explanation recorded for operators
+        if "resource" in decision.missing or {"resource", "rcp"} & set(decision.denied_in):
+            # the role's side said no: AWS answers without a reason, which would tell whether it exists
+            error = AccessDenied(
+                f"User: {call.caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
+            )
+        raise error
 
 
 @operation("sts", "AssumeRole")
@@ -151,10 +165,6 @@ def assume_role(call: Call, p: Params) -> Result:
     if caller.is_root:
         raise AccessDenied("Roles may not be assumed by root accounts.")
     role = _role(call, p["RoleArn"])
-    if role is None:  # never reveal whether the role exists
-        raise AccessDenied(
-            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {p['RoleArn']}"
-        )
     mfa_context: dict[str, ContextValue] = {}
     mfa_time: int | None = None
     if p.get("SerialNumber") or p.get("TokenCode"):
@@ -163,7 +173,9 @@ def assume_role(call: Call, p: Params) -> Result:
         check_mfa(call, p.get("SerialNumber"), p.get("TokenCode"))
         mfa_time = int(call.now.timestamp())
         mfa_context = {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "0"}
-    _check_trust(call, role, p, mfa_context)
+    _check_trust(call, p["RoleArn"], role, p, mfa_context)
+    if role is None:  # unreachable: an empty trust policy allows no one
+        raise AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole")
     duration = _duration(call, role, p.get("DurationSeconds"))
     policy = _session_policy(p)
     policy_arns = [x["arn"] for x in p.get("PolicyArns") or []]

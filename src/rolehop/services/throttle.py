@@ -30,9 +30,18 @@ class Subject:
     user_id: str
     user_name: str
     source_ip: str = ""
+    # Unauthenticated console passwords count per user *and source*, apart from MFA codes, so a
+    # stranger guessing a user's password cannot lock that user out of sign-in or of STS MFA.
+    unauthenticated_password: bool = False
+
+    @property
+    def user_key(self) -> tuple[str, str]:
+        if self.unauthenticated_password:
+            return "password", f"{self.source_ip}|{self.user_id}"[:128]
+        return "user", self.user_id
 
     def entries(self) -> list[tuple[str, str, int]]:
-        keys = [("user", self.user_id, USER_LIMIT)] if self.user_id else []
+        keys = [(*self.user_key, USER_LIMIT)] if self.user_id else []
         if self.source_ip:
             keys.append(("source", self.source_ip, SOURCE_LIMIT))
         return keys
@@ -45,7 +54,7 @@ def check_not_throttled(rt: Runtime, who: Subject, now: datetime) -> None:
             found = tx.get_throttle(scope, subject)
             if found is not None and found.blocked_until is not None and now < found.blocked_until:
                 wait = math.ceil((found.blocked_until - now).total_seconds())
-                whom = f"user {who.user_name}" if scope == "user" else f"source address {subject}"
+                whom = f"source address {subject}" if scope == "source" else f"user {who.user_name}"
                 raise LimitExceeded(
                     f"Too many failed authentication attempts for {whom}. Try again in {wait} seconds."
                 )
@@ -63,7 +72,7 @@ def record_failure(rt: Runtime, who: Subject, now: datetime) -> None:
 def record_success(rt: Runtime, who: Subject) -> None:
     """A successful authentication forgets the user's failures (not the source address's)."""
     with rt.store.transaction() as tx:
-        tx.clear_throttle("user", who.user_id)
+        tx.clear_throttle(*who.user_key)
 
 
 def release(rt: Runtime, user_id: str) -> None:

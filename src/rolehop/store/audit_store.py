@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Connection, DateTime, String, Table, Text, insert, select
+from sqlalchemy import Column, Connection, DateTime, String, Table, Text, delete, insert, select
 
 from rolehop.store.schema import metadata
+
+RETENTION = timedelta(days=30)
 
 denials = Table(
     "denials",
@@ -21,6 +23,8 @@ class AuditSqlMixin:
     c: Connection
 
     def record_denial(self, request_id: str, at: datetime, explanation: str) -> None:
+        # explanations are kept for RETENTION: denied calls must not grow the store without bound
+        self.c.execute(delete(denials).where(denials.c.at < at - RETENTION))
         if (
             self.c.execute(select(denials.c.request_id).where(denials.c.request_id == request_id)).first()
             is None

@@ -122,7 +122,12 @@ def _service_linked(req: Request) -> bool:
     if caller.role_path is not None and caller.role_path.startswith("/aws-service-role/"):
         return True
     arn = req.ctx.get("aws:principalarn")
-    return isinstance(arn, str) and ":role/aws-service-role/" in arn
+    # the role's own ARN (resource part "role/aws-service-role/…"), never a substring of any ARN:
+    # a user path may contain ":role/aws-service-role/"
+    if not isinstance(arn, str):
+        return False
+    parts = arn.split(":", 5)
+    return len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/aws-service-role/")
 
 
 def _resource_policy_required(req: Request) -> bool:
