@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rolehop.core.policy import PolicySet, Request, evaluate, parse_policy
@@ -378,15 +379,36 @@ def build_requests() -> list[Request]:
     ]
 
 
-def run(seconds: float) -> None:
+def build_policy_set() -> PolicySet:
     identity = tuple(parse_policy(d, name=f"policy-{i}") for i, d in enumerate(IDENTITY))
-    sets = PolicySet(
+    return PolicySet(
         identity=identity,
         boundaries=(parse_policy(BOUNDARY, name="boundary"),),
         scps=tuple(
             tuple(parse_policy(d, name=f"scp-{level}") for d in docs) for level, docs in enumerate(SCPS)
         ),
     )
+
+
+def measure_rates(body: Callable[[], object], per_call: int, seconds: float) -> tuple[float, float]:
+    """Best and median evaluations/s over short rounds: the best round is the least disturbed
+    by other load."""
+    body()  # warm-up: fills the per-action plans like a running server
+    rates: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(rates) < 5:
+        count, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < 0.1:
+            body()
+            count += per_call
+        rates.append(count / elapsed)
+    rates.sort()
+    return rates[-1], rates[len(rates) // 2]
+
+
+def run(seconds: float) -> None:
+    sets = build_policy_set()
+    identity = sets.identity
     statements = sum(len(p.statements) for p in identity)
     requests = build_requests()
     decisions = [evaluate(r, sets).decision for r in requests]
@@ -398,18 +420,8 @@ def run(seconds: float) -> None:
     print(f"requests: {len(requests)} distinct, decisions {summary}")
 
     def measure(label: str, body: Any) -> None:
-        # best and median of short rounds: the best round is the least disturbed by other load
-        body()  # warm-up: fills the per-action plans like a running server
-        rates: list[float] = []
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline or len(rates) < 5:
-            count, start = 0, time.perf_counter()
-            while (elapsed := time.perf_counter() - start) < 0.1:
-                body()
-                count += len(requests)
-            rates.append(count / elapsed)
-        rates.sort()
-        print(f"{label}: best {rates[-1]:,.0f} evaluations/s, median {rates[len(rates) // 2]:,.0f}")
+        best, median = measure_rates(body, len(requests), seconds)
+        print(f"{label}: best {best:,.0f} evaluations/s, median {median:,.0f}")
 
     measure("evaluate (requests prebuilt)", lambda: [evaluate(r, sets) for r in requests])
     measure("Request(...) + evaluate", lambda: [evaluate(r, sets) for r in build_requests()])
