@@ -62,6 +62,7 @@ def get_account_summary(call: Call, p: Params) -> Result:
         roles = tx.list_identities("role", account)
         policies = tx.list_policies(account)
         root_keys = tx.keys_of(account, None)
+        devices = tx.list_mfa_devices(account)
     summary = {
         "Users": len(users),
         "UsersQuota": 5000,
@@ -78,6 +79,8 @@ def get_account_summary(call: Call, p: Params) -> Result:
         "AttachedPoliciesPerGroupQuota": 10,
         "AttachedPoliciesPerRoleQuota": 10,
         "AccountAccessKeysPresent": 1 if root_keys else 0,
-        "AccountMFAEnabled": 0,
+        "AccountMFAEnabled": 0,  # the root user has no MFA device in rolehop
+        "MFADevices": len(devices),
+        "MFADevicesInUse": sum(1 for d in devices if d.user_id),
     }
     return {"SummaryMap": summary}

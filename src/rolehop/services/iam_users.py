@@ -76,7 +76,8 @@ def get_user(call: Call, p: Params) -> Result:
     user = existing(call, "user", name, "iam:GetUser")
     with call.runtime.store.transaction() as tx:
         tags = tx.tags_of("user", user.unique_id)
-    return {"User": user_shape(user, tags)}
+        profile = tx.get_login_profile(user.unique_id)
+    return {"User": user_shape(user, tags, profile.password_last_used if profile else None)}
 
 
 @operation("iam", "ListUsers")
@@ -85,8 +86,13 @@ def list_users(call: Call, p: Params) -> Result:
     authorize(call, "iam:ListUsers", user_arn_for(call, ""))
     with call.runtime.store.transaction() as tx:
         users = tx.list_identities("user", call.caller.account_id, prefix)
-    page, more = paginate(users, p, key=lambda u: u.name.lower())
-    return {"Users": [user_shape(u) for u in page], **more}
+        page, more = paginate(users, p, key=lambda u: u.name.lower())
+        profiles = [tx.get_login_profile(u.unique_id) for u in page]
+    shapes = [
+        user_shape(u, None, lp.password_last_used if lp else None)
+        for u, lp in zip(page, profiles, strict=True)
+    ]
+    return {"Users": shapes, **more}
 
 
 @operation("iam", "UpdateUser")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rolehop.core.entities import AccessKey, Identity, ManagedPolicy, PolicyVersion, Tag
 from rolehop.services.common import tag_shapes
 
 
-def user_shape(user: Identity, tags: list[Tag] | None = None) -> dict[str, Any]:
+def user_shape(
+    user: Identity, tags: list[Tag] | None = None, password_last_used: datetime | None = None
+) -> dict[str, Any]:
     shape: dict[str, Any] = {
         "Path": user.path,
         "UserName": user.name,
@@ -21,6 +24,8 @@ def user_shape(user: Identity, tags: list[Tag] | None = None) -> dict[str, Any]:
             "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
             "PermissionsBoundaryArn": user.boundary_arn,
         }
+    if password_last_used is not None:
+        shape["PasswordLastUsed"] = password_last_used
     if tags:
         shape["Tags"] = tag_shapes(tags)
     return shape
