@@ -561,7 +561,17 @@ def bench(args: argparse.Namespace) -> int:
     rolehop_env = {"ROLEHOP_ROOT_ACCESS_KEY_ID": ROOT_KEY_ID, "ROLEHOP_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
     servers = {
         "rolehop": (
-            [str(BIN / "rolehop"), "serve", "--dev", "--port", "{port}", "--data-dir", "data"],
+            [
+                str(BIN / "rolehop"),
+                "serve",
+                "--dev",
+                "--port",
+                "{port}",
+                "--data-dir",
+                "data",
+                "--workers",
+                str(args.workers),
+            ],
             "/_rolehop/health",
             rolehop_env,
         ),
@@ -731,6 +741,7 @@ def main() -> int:
         metavar="REV",
         help="run rolehop from src/ of this commit (git archive) instead of the working tree",
     )
+    parser.add_argument("--workers", type=int, default=1, help="rolehop serve --workers (default 1)")
     parser.add_argument("--serve-empty", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_empty:

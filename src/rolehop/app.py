@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -148,3 +149,44 @@ async def _respond(send: Send, response: HttpResponse) -> None:
 
 def create_app(config: ServerConfig, *, clock: Clock = system_clock) -> RolehopApp:
     return RolehopApp(build_runtime(config, clock=clock), config)
+
+
+WORKER_CONFIG_ENV = "ROLEHOP_WORKER_CONFIG"
+
+
+def worker_config_json(config: ServerConfig) -> str:
+    """What a worker process needs to build the same app (secrets stay in their own variables)."""
+    return json.dumps(
+        {
+            "host": config.host,
+            "port": config.port,
+            "data_dir": str(config.data_dir),
+            "database_url": config.database_url,
+            "dev": config.dev,
+            "account_id": config.account_id,
+            "encode_denials": config.encode_denials,
+        }
+    )
+
+
+def worker_app() -> RolehopApp:
+    """uvicorn's factory for `serve --workers N`: each worker builds its own runtime on the shared
+    store and key ring; the parent has already migrated and bootstrapped them."""
+    from pathlib import Path
+
+    from rolehop.config import root_key_from_env
+
+    fields = json.loads(os.environ[WORKER_CONFIG_ENV])
+    key_id, secret = root_key_from_env()
+    config = ServerConfig(
+        host=fields["host"],
+        port=fields["port"],
+        data_dir=Path(fields["data_dir"]),
+        database_url=fields["database_url"],
+        dev=fields["dev"],
+        account_id=fields["account_id"],
+        encode_denials=fields["encode_denials"],
+        root_access_key_id=key_id,
+        root_secret=secret,
+    )
+    return create_app(config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def main() -> None:
 )
 @click.option("--account-id", help="The management account's ID.")
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes sharing the store and key ring (one per core).",
+)
+@click.option(
     "--encoded-denials",
     is_flag=True,
     help="AccessDenied messages carry an encoded explanation for STS DecodeAuthorizationMessage "
@@ -53,6 +61,7 @@ def serve(
     dev: bool,
     account_id: str | None,
     encoded_denials: bool,
+    workers: int,
 ) -> None:
     """Serve the AWS API and the console on one port."""
     if data_dir is None:
@@ -60,7 +69,7 @@ def serve(
         data_dir = Path(tempfile.mkdtemp(prefix="rolehop-dev-")) if dev else Path(".rolehop")
     import uvicorn
 
-    from rolehop.app import create_app
+    from rolehop.app import WORKER_CONFIG_ENV, create_app, worker_config_json
 
     key_id, secret = root_key_from_env()
     config = ServerConfig(
@@ -75,12 +84,27 @@ def serve(
         encode_denials=encoded_denials,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(config)
+    app = create_app(config)  # migrates and bootstraps the store once, before any worker starts
     click.echo(
         f"rolehop serving http://{host}:{port} (account {config.management_account_id}, "
-        f"store {app.rt.store!r})"
+        f"store {app.rt.store!r}, {workers} worker{'s' if workers > 1 else ''})"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        return
+    # several processes share the store and the key ring, like several nodes (caches converge
+    # within Settings.cache_seconds)
+    app.rt.store.close()
+    os.environ[WORKER_CONFIG_ENV] = worker_config_json(config)
+    uvicorn.run(
+        "rolehop.app:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 main.add_command(policy)
