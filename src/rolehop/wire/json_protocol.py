@@ -24,15 +24,13 @@ from rolehop.wire.models import (
     Node,
     Scalar,
     Structure,
-    Violation,
-    coral_message,
     epoch_seconds,
     from_epoch,
     input_plan,
     output_plan,
     parse_timestamp,
-    validate,
 )
+from rolehop.wire.validation import Violation, coral_message, validate
 
 
 class SerializationException(ClientError):

@@ -23,13 +23,12 @@ from rolehop.wire.models import (
     Node,
     Scalar,
     Structure,
-    coral_message,
     format_iso8601,
     input_plan,
     output_plan,
     parse_timestamp,
-    validate,
 )
+from rolehop.wire.validation import coral_message, validate
 
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
