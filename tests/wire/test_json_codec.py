@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from rolehop.wire.json_protocol import (
     serialize_json_response,
 )
 from rolehop.wire.models import operation_model, service_model
+from shape_strategies import scalar_strategy, string_strategy
 
 JSON_OPS = [("organizations", op) for op in service_model("organizations").operation_names]
 SERIALIZER = botocore.serialize.create_serializer("json")
@@ -38,36 +38,7 @@ SLOW_OK = settings(
 
 # --- strategies from botocore shapes (same approach as test_query_codec.py) -----------------
 
-TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"))
 ANY_TEXT = st.characters(codec="utf-8", exclude_categories=["Cs"])  # JSON carries any text
-ONE_CLASS = re.compile(r"\^?(\[[^\]]*\]|\\w|\\d)([+*])\$?")
-TIMES = st.datetimes(datetime(1970, 1, 2), datetime(2100, 1, 1), timezones=st.just(UTC)).map(
-    lambda moment: moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-)
-INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-
-
-def generation_regex(java: str) -> re.Pattern[str]:
-    if "\\p{" in java:  # \w and \d are subsets of \p{L}/\p{N} (plus _)
-        return re.compile(java.replace(r"\p{L}", r"\w").replace(r"\p{N}", r"\d").replace(r"\p{Z}", " "))
-    return re.compile(java, re.ASCII)
-
-
-def string_strategy(shape: Any) -> st.SearchStrategy[str]:
-    if shape.enum:
-        return st.sampled_from(list(shape.enum))
-    low = shape.metadata.get("min", 0)
-    high = shape.metadata.get("max", math.inf)
-    cap = int(min(high, low + 24))
-    pattern = shape.metadata.get("pattern")
-    if pattern is None:
-        return st.text(TEXT, min_size=low, max_size=cap)
-    one_class = ONE_CLASS.fullmatch(pattern)
-    if one_class:
-        alphabet = st.from_regex(generation_regex(one_class.group(1)), fullmatch=True, alphabet=TEXT)
-        return st.text(alphabet, min_size=max(low, one_class.group(2) == "+"), max_size=max(cap, 1))
-    regex = generation_regex(pattern)
-    return st.from_regex(regex, fullmatch=True, alphabet=TEXT).filter(lambda s: low <= len(s) <= high)
 
 
 def value_strategy(shape: Any, *, valid: bool, depth: int = 0) -> st.SearchStrategy[Any]:
@@ -96,21 +67,12 @@ def value_strategy(shape: Any, *, valid: bool, depth: int = 0) -> st.SearchStrat
         return st.dictionaries(keys, item, min_size=low, max_size=high)
     if kind == "string":
         return string_strategy(shape) if valid else st.text(ANY_TEXT, max_size=20)
-    if kind in INT_BOUNDS:
-        low, high = INT_BOUNDS[kind]
-        if valid:
-            low, high = shape.metadata.get("min", low), shape.metadata.get("max", high)
-        return st.integers(int(low), int(high))
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "timestamp":
-        return TIMES
-    if kind == "blob":
-        low = shape.metadata.get("min", 0) if valid else 0
-        return st.binary(min_size=low, max_size=int(min(shape.metadata.get("max", 24), low + 24)))
-    if kind in ("float", "double"):
+    if kind in ("float", "double"):  # only JSON services carry them
         low, high = (shape.metadata.get("min"), shape.metadata.get("max")) if valid else (None, None)
         return st.floats(low, high, allow_nan=False, allow_infinity=False)
+    scalar = scalar_strategy(shape, valid=valid)
+    if scalar is not None:
+        return scalar
     raise AssertionError(f"no strategy for {kind}")
 
 

@@ -4,7 +4,6 @@ requests for our parser, and parses our responses and errors."""
 from __future__ import annotations
 
 import functools
-import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -25,6 +24,7 @@ from rolehop.core.errors import (
 )
 from rolehop.wire.models import input_plan, operation_model, service_model
 from rolehop.wire.query import IAM_XMLNS, parse_query, serialize_query_error, serialize_query_response
+from shape_strategies import scalar_strategy, string_strategy
 
 QUERY_OPS = [(svc, op) for svc in ("iam", "sts") for op in service_model(svc).operation_names]
 SERIALIZER = botocore.serialize.create_serializer("query")
@@ -37,8 +37,6 @@ SLOW_OK = settings(
 
 # --- strategies from botocore shapes (shared in spirit with test_json_codec.py) -----------
 
-# Text both protocols can carry: no surrogates (not UTF-8) and no control characters.
-TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"))
 # Response text also carries tab, newline and carriage return (which XML must escape).
 OUT_TEXT = st.characters(
     codec="utf-8",
@@ -46,35 +44,6 @@ OUT_TEXT = st.characters(
     include_characters="\t\n\r",
     exclude_characters="\ufffe\uffff",
 )
-ONE_CLASS = re.compile(r"\^?(\[[^\]]*\]|\\w|\\d)([+*])\$?")  # patterns like [\w+=,.@-]+
-TIMES = st.datetimes(datetime(1970, 1, 2), datetime(2100, 1, 1), timezones=st.just(UTC)).map(
-    lambda moment: moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-)
-INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-
-
-def generation_regex(java: str) -> re.Pattern[str]:
-    # Test-side stand-in for Java classes: \w and \d are subsets of \p{L}/\p{N} (plus _).
-    if "\\p{" in java:
-        return re.compile(java.replace(r"\p{L}", r"\w").replace(r"\p{N}", r"\d").replace(r"\p{Z}", " "))
-    return re.compile(java, re.ASCII)
-
-
-def string_strategy(shape: Any) -> st.SearchStrategy[str]:
-    if shape.enum:
-        return st.sampled_from(list(shape.enum))
-    low = shape.metadata.get("min", 0)
-    high = shape.metadata.get("max", math.inf)
-    cap = int(min(high, low + 24))
-    pattern = shape.metadata.get("pattern")
-    if pattern is None:
-        return st.text(TEXT, min_size=low, max_size=cap)
-    one_class = ONE_CLASS.fullmatch(pattern)
-    if one_class:
-        alphabet = st.from_regex(generation_regex(one_class.group(1)), fullmatch=True, alphabet=TEXT)
-        return st.text(alphabet, min_size=max(low, one_class.group(2) == "+"), max_size=max(cap, 1))
-    regex = generation_regex(pattern)
-    return st.from_regex(regex, fullmatch=True, alphabet=TEXT).filter(lambda s: low <= len(s) <= high)
 
 
 def value_strategy(shape: Any, *, valid: bool, depth: int = 0) -> st.SearchStrategy[Any]:
@@ -108,18 +77,9 @@ def value_strategy(shape: Any, *, valid: bool, depth: int = 0) -> st.SearchStrat
         )
     if kind == "string":
         return string_strategy(shape) if valid else st.text(OUT_TEXT, max_size=20)
-    if kind in INT_BOUNDS:
-        low, high = INT_BOUNDS[kind]
-        if valid:
-            low, high = shape.metadata.get("min", low), shape.metadata.get("max", high)
-        return st.integers(int(low), int(high))
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "timestamp":
-        return TIMES
-    if kind == "blob":
-        low = shape.metadata.get("min", 0) if valid else 0
-        return st.binary(min_size=low, max_size=int(min(shape.metadata.get("max", 24), low + 24)))
+    scalar = scalar_strategy(shape, valid=valid)
+    if scalar is not None:
+        return scalar
     raise AssertionError(f"no strategy for {kind}")
 
 
