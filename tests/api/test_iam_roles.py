@@ -102,3 +102,24 @@ def test_role_tags_and_boundary(iam, server) -> None:
     )
     iam.delete_role_permissions_boundary(RoleName="tagged")
     assert "PermissionsBoundary" not in iam.get_role(RoleName="tagged")["Role"]
+
+
+def test_a_boundary_set_on_creation_needs_its_own_permission(iam, server) -> None:
+    only_create = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*"}],
+        }
+    )
+    iam.create_user(UserName="maker")
+    iam.put_user_policy(UserName="maker", PolicyName="p", PolicyDocument=only_create)
+    maker = server.client_for("iam", iam.create_access_key(UserName="maker")["AccessKey"])
+    with pytest.raises(ClientError) as exc:
+        maker.create_role(
+            RoleName="bounded",
+            AssumeRolePolicyDocument=trust(server),
+            PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess",
+        )
+    assert "iam:PutRolePermissionsBoundary" in exc.value.response["Error"]["Message"]
+    maker.create_role(RoleName="plain", AssumeRolePolicyDocument=trust(server))
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["plain"]

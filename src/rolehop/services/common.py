@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from rolehop.core import arn
 from rolehop.core.entities import Identity, IdentityKind, Tag
 from rolehop.core.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from rolehop.core.ids import unique_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.ports import Tx
@@ -118,3 +119,46 @@ def request_tag_context(tags: list[Tag]) -> dict[str, str | list[str]]:
     if tags:
         context["aws:TagKeys"] = [t.key for t in tags]
     return context
+
+
+_TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Role"}
+
+
+def create_identity(
+    call: Call, kind: IdentityKind, prefix: str, p: dict[str, Any], **extra: Any
+) -> tuple[Identity, list[Tag]]:
+    """CreateUser / CreateRole: path, tags and permissions boundary checked and authorized as IAM does
+    (a boundary set on creation also needs Put{User,Role}PermissionsBoundary), then stored."""
+
+    title = _TITLE[kind]
+    path = check_new_path(p.get("Path"))
+    name = p[f"{title}Name"]
+    tags = tags_param(p)
+    boundary = p.get("PermissionsBoundary")
+    target = arn.iam_arn(call.caller.account_id, kind, path, name)
+    context = request_tag_context(tags)
+    if boundary:
+        context["iam:PermissionsBoundary"] = boundary
+    authorize(call, f"iam:Create{title}", target, context=context)
+    if boundary:
+        authorize(
+            call, f"iam:Put{title}PermissionsBoundary", target, context={"iam:PermissionsBoundary": boundary}
+        )
+    rt = call.runtime
+    identity = Identity(
+        kind,
+        unique_id(prefix, rt.random(11)),
+        call.caller.account_id,
+        name,
+        path,
+        call.now,
+        boundary_arn=boundary,
+        **extra,
+    )
+    with rt.store.transaction() as tx:
+        if boundary and tx.get_policy(boundary) is None:
+            raise NoSuchEntity(f"Policy {boundary} does not exist or is not attachable.")
+        tx.insert_identity(identity)
+        add_tags(tx, kind, identity.unique_id, tags)
+    rt.changed()
+    return identity, tags

@@ -10,20 +10,17 @@ from urllib.parse import quote
 
 from rolehop.core import arn
 from rolehop.core.entities import Identity, Tag
-from rolehop.core.errors import DeleteConflict, NoSuchEntity
-from rolehop.core.ids import ROLE_PREFIX, unique_id
+from rolehop.core.errors import DeleteConflict
+from rolehop.core.ids import ROLE_PREFIX
 from rolehop.core.policy.validate import TRUST_POLICY_MAX
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.common import (
-    add_tags,
-    check_new_path,
     check_path,
+    create_identity,
     existing,
     paginate,
-    request_tag_context,
     tag_shapes,
-    tags_param,
 )
 from rolehop.services.policy_documents import checked_document, decoded
 from rolehop.services.registry import Params, Result, operation
@@ -61,35 +58,16 @@ def trust_document(text: str) -> str:
 
 @operation("iam", "CreateRole")
 def create_role(call: Call, p: Params) -> Result:
-    path = check_new_path(p.get("Path"))
-    name = p["RoleName"]
-    tags = tags_param(p)
-    context = request_tag_context(tags)
-    if p.get("PermissionsBoundary"):
-        context["iam:PermissionsBoundary"] = p["PermissionsBoundary"]
-    authorize(
-        call, "iam:CreateRole", arn.iam_arn(call.caller.account_id, "role", path, name), context=context
-    )
     trust = trust_document(p["AssumeRolePolicyDocument"])
-    rt = call.runtime
-    role = Identity(
+    role, tags = create_identity(
+        call,
         "role",
-        unique_id(ROLE_PREFIX, rt.random(11)),
-        call.caller.account_id,
-        name,
-        path,
-        call.now,
-        boundary_arn=p.get("PermissionsBoundary"),
+        ROLE_PREFIX,
+        p,
         description=p.get("Description"),
         trust_policy=trust,
         max_session_duration=p.get("MaxSessionDuration") or DEFAULT_MAX_SESSION,
     )
-    with rt.store.transaction() as tx:
-        if role.boundary_arn and tx.get_policy(role.boundary_arn) is None:
-            raise NoSuchEntity(f"Policy {role.boundary_arn} does not exist or is not attachable.")
-        tx.insert_identity(role)
-        add_tags(tx, "role", role.unique_id, tags)
-    rt.changed()
     return {"Role": role_shape(role, tags, full=False)}
 
 

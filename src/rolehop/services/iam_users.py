@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rolehop.core import arn
-from rolehop.core.entities import Identity
-from rolehop.core.errors import DeleteConflict, NoSuchEntity, ValidationError
-from rolehop.core.ids import USER_PREFIX, unique_id
+from rolehop.core.errors import DeleteConflict, ValidationError
+from rolehop.core.ids import USER_PREFIX
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.common import (
-    add_tags,
     check_new_path,
     check_path,
+    create_identity,
     existing,
     paginate,
-    request_tag_context,
-    tags_param,
 )
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.shapes import user_shape
@@ -29,31 +26,7 @@ def user_arn_for(call: Call, name: str, path: str = "/") -> str:
 
 @operation("iam", "CreateUser")
 def create_user(call: Call, p: Params) -> Result:
-    path = check_new_path(p.get("Path"))
-    name = p["UserName"]
-    tags = tags_param(p)
-    context = request_tag_context(tags)
-    if p.get("PermissionsBoundary"):
-        context["iam:PermissionsBoundary"] = p["PermissionsBoundary"]
-    authorize(call, "iam:CreateUser", user_arn_for(call, name, path), context=context)
-    if p.get("PermissionsBoundary"):
-        authorize(call, "iam:PutUserPermissionsBoundary", user_arn_for(call, name, path))
-    rt = call.runtime
-    user = Identity(
-        "user",
-        unique_id(USER_PREFIX, rt.random(11)),
-        call.caller.account_id,
-        name,
-        path,
-        call.now,
-        boundary_arn=p.get("PermissionsBoundary"),
-    )
-    with rt.store.transaction() as tx:
-        if user.boundary_arn and tx.get_policy(user.boundary_arn) is None:
-            raise NoSuchEntity(f"Policy {user.boundary_arn} does not exist or is not attachable.")
-        tx.insert_identity(user)
-        add_tags(tx, "user", user.unique_id, tags)
-    rt.changed()
+    user, tags = create_identity(call, "user", USER_PREFIX, p)
     return {"User": user_shape(user, tags)}
 
 
