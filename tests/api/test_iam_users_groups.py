@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -133,3 +135,28 @@ def test_unknown_action_is_invalid_action(server) -> None:
     assert exc.value.code == 400
     assert "<Code>InvalidAction</Code>" in body and "<RequestId>" in body
     assert exc.value.headers["x-amzn-RequestId"]
+
+
+def test_update_group_renames_and_needs_permission_on_the_new_name(iam, server) -> None:
+    iam.create_group(GroupName="ops")
+    iam.update_group(GroupName="ops", NewGroupName="operations", NewPath="/teams/")
+    assert iam.get_group(GroupName="operations")["Group"]["Arn"].endswith(":group/teams/operations")
+    only_old = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:UpdateGroup",
+                    "Resource": f"arn:aws:iam::{server.account_id}:group/teams/operations",
+                }
+            ],
+        }
+    )
+    iam.create_user(UserName="renamer")
+    iam.put_user_policy(UserName="renamer", PolicyName="p", PolicyDocument=only_old)
+    renamer = server.client_for("iam", iam.create_access_key(UserName="renamer")["AccessKey"])
+    with pytest.raises(ClientError) as exc:
+        renamer.update_group(GroupName="operations", NewGroupName="hijacked")
+    assert error_of(exc) == ("AccessDenied", 403)
+    assert iam.get_group(GroupName="operations")["Group"]["GroupName"] == "operations"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from rolehop.core import arn
@@ -162,3 +163,17 @@ def create_identity(
         add_tags(tx, kind, identity.unique_id, tags)
     rt.changed()
     return identity, tags
+
+
+def rename_identity(call: Call, kind: IdentityKind, p: dict[str, Any]) -> None:
+    """UpdateUser / UpdateGroup: a new name or path must be allowed on the old ARN and the new one."""
+    title = _TITLE[kind]
+    action = f"iam:Update{title}"
+    current = existing(call, kind, p[f"{title}Name"], action)
+    new_name = p.get(f"New{title}Name") or current.name
+    new_path = check_new_path(p.get("NewPath") or current.path)
+    if (new_name, new_path) != (current.name, current.path):
+        authorize(call, action, arn.iam_arn(call.caller.account_id, kind, new_path, new_name))
+    with call.runtime.store.transaction() as tx:
+        tx.update_identity(replace(current, name=new_name, path=new_path))
+    call.runtime.changed()

@@ -3,15 +3,13 @@ AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rolehop.core import arn
 from rolehop.core.entities import Identity
 from rolehop.core.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from rolehop.core.ids import GROUP_PREFIX, unique_id
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
-from rolehop.services.common import check_new_path, check_path, existing, paginate, require
+from rolehop.services.common import check_new_path, check_path, existing, paginate, rename_identity, require
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.shapes import group_shape, user_shape
 
@@ -54,12 +52,7 @@ def list_groups(call: Call, p: Params) -> Result:
 
 @operation("iam", "UpdateGroup")
 def update_group(call: Call, p: Params) -> Result:
-    group = existing(call, "group", p["GroupName"], "iam:UpdateGroup")
-    new_name = p.get("NewGroupName") or group.name
-    new_path = check_new_path(p.get("NewPath") or group.path)
-    with call.runtime.store.transaction() as tx:
-        tx.update_identity(replace(group, name=new_name, path=new_path))
-    call.runtime.changed()
+    rename_identity(call, "group", p)
     return {}
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rolehop.core import arn
 from rolehop.core.errors import DeleteConflict, ValidationError
 from rolehop.core.ids import USER_PREFIX
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
 from rolehop.services.common import (
-    check_new_path,
     check_path,
     create_identity,
     existing,
     paginate,
+    rename_identity,
 )
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.shapes import user_shape
@@ -70,14 +68,7 @@ def list_users(call: Call, p: Params) -> Result:
 
 @operation("iam", "UpdateUser")
 def update_user(call: Call, p: Params) -> Result:
-    user = existing(call, "user", p["UserName"], "iam:UpdateUser")
-    new_name = p.get("NewUserName") or user.name
-    new_path = check_new_path(p.get("NewPath") or user.path)
-    if new_name != user.name or new_path != user.path:
-        authorize(call, "iam:UpdateUser", user_arn_for(call, new_name, new_path))
-    with call.runtime.store.transaction() as tx:
-        tx.update_identity(replace(user, name=new_name, path=new_path))
-    call.runtime.changed()
+    rename_identity(call, "user", p)
     return {}
 
 
