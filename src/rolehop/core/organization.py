@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
 
+@functools.cache  # asked on every request (aws:PrincipalOrgID): hash once
 def organization_id(management_account_id: str) -> str:
     return "o-" + hashlib.sha256(management_account_id.encode()).hexdigest()[:10]
 

@@ -18,7 +18,6 @@ from rolehop.services.ports import Tx
 
 T = TypeVar("T")
 
-_KIND_TITLE = {"user": "user", "group": "group", "role": "role"}
 MAX_TAGS = 50
 
 
@@ -68,7 +67,7 @@ def check_new_path(path: str | None) -> str:
 def require(tx: Tx, kind: IdentityKind, account_id: str, name: str) -> Identity:
     found = tx.get_identity(kind, account_id, name)
     if found is None:
-        raise NoSuchEntity(f"The {_KIND_TITLE[kind]} with name {name} cannot be found.")
+        raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
     return found
 
 
@@ -122,16 +121,13 @@ def request_tag_context(tags: list[Tag]) -> dict[str, str | list[str]]:
     return context
 
 
-_TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Role"}
-
-
 def create_identity(
     call: Call, kind: IdentityKind, prefix: str, p: dict[str, Any], **extra: Any
 ) -> tuple[Identity, list[Tag]]:
     """CreateUser / CreateRole: path, tags and permissions boundary checked and authorized as IAM does
     (a boundary set on creation also needs Put{User,Role}PermissionsBoundary), then stored."""
 
-    title = _TITLE[kind]
+    title = kind.capitalize()
     path = check_new_path(p.get("Path"))
     name = p[f"{title}Name"]
     tags = tags_param(p)
@@ -167,7 +163,7 @@ def create_identity(
 
 def rename_identity(call: Call, kind: IdentityKind, p: dict[str, Any]) -> None:
     """UpdateUser / UpdateGroup: a new name or path must be allowed on the old ARN and the new one."""
-    title = _TITLE[kind]
+    title = kind.capitalize()
     action = f"iam:Update{title}"
     current = existing(call, kind, p[f"{title}Name"], action)
     new_name = p.get(f"New{title}Name") or current.name

@@ -12,13 +12,12 @@ from rolehop.services.common import add_tags, existing, paginate, request_tag_co
 from rolehop.services.registry import Params, Result, operation
 
 Kind = Literal["user", "role"]
-_TITLE: dict[Kind, str] = {"user": "User", "role": "Role"}
 
 
 def _tag(call: Call, p: Params, kind: Kind) -> Result:
     tags = tags_param(p)
     target = existing(
-        call, kind, p[f"{_TITLE[kind]}Name"], f"iam:Tag{_TITLE[kind]}", request_tag_context(tags)
+        call, kind, p[f"{kind.capitalize()}Name"], f"iam:Tag{kind.capitalize()}", request_tag_context(tags)
     )
     with call.runtime.store.transaction() as tx:
         add_tags(tx, kind, target.unique_id, tags)
@@ -28,7 +27,9 @@ def _tag(call: Call, p: Params, kind: Kind) -> Result:
 
 def _untag(call: Call, p: Params, kind: Kind) -> Result:
     keys = list(p["TagKeys"])
-    target = existing(call, kind, p[f"{_TITLE[kind]}Name"], f"iam:Untag{_TITLE[kind]}", {"aws:TagKeys": keys})
+    target = existing(
+        call, kind, p[f"{kind.capitalize()}Name"], f"iam:Untag{kind.capitalize()}", {"aws:TagKeys": keys}
+    )
     with call.runtime.store.transaction() as tx:
         present = {t.key.lower(): t.key for t in tx.tags_of(kind, target.unique_id)}
         tx.remove_tags(kind, target.unique_id, [present[k.lower()] for k in keys if k.lower() in present])
@@ -37,7 +38,7 @@ def _untag(call: Call, p: Params, kind: Kind) -> Result:
 
 
 def _list_tags(call: Call, p: Params, kind: Kind) -> Result:
-    target = existing(call, kind, p[f"{_TITLE[kind]}Name"], f"iam:List{_TITLE[kind]}Tags")
+    target = existing(call, kind, p[f"{kind.capitalize()}Name"], f"iam:List{kind.capitalize()}Tags")
     with call.runtime.store.transaction() as tx:
         tags = tx.tags_of(kind, target.unique_id)
     page, more = paginate(tags, p, key=lambda t: t.key)
@@ -46,8 +47,10 @@ def _list_tags(call: Call, p: Params, kind: Kind) -> Result:
 
 def _put_boundary(call: Call, p: Params, kind: Kind) -> Result:
     boundary = p["PermissionsBoundary"]
-    action = f"iam:Put{_TITLE[kind]}PermissionsBoundary"
-    target = existing(call, kind, p[f"{_TITLE[kind]}Name"], action, {"iam:PermissionsBoundary": boundary})
+    action = f"iam:Put{kind.capitalize()}PermissionsBoundary"
+    target = existing(
+        call, kind, p[f"{kind.capitalize()}Name"], action, {"iam:PermissionsBoundary": boundary}
+    )
     with call.runtime.store.transaction() as tx:
         if tx.get_policy(boundary) is None:
             raise NoSuchEntity(f"Policy {boundary} does not exist or is not attachable.")
@@ -57,8 +60,8 @@ def _put_boundary(call: Call, p: Params, kind: Kind) -> Result:
 
 
 def _delete_boundary(call: Call, p: Params, kind: Kind) -> Result:
-    action = f"iam:Delete{_TITLE[kind]}PermissionsBoundary"
-    target = existing(call, kind, p[f"{_TITLE[kind]}Name"], action)
+    action = f"iam:Delete{kind.capitalize()}PermissionsBoundary"
+    target = existing(call, kind, p[f"{kind.capitalize()}Name"], action)
     with call.runtime.store.transaction() as tx:
         tx.update_identity(replace(target, boundary_arn=None))
     call.runtime.changed()
@@ -66,7 +69,7 @@ def _delete_boundary(call: Call, p: Params, kind: Kind) -> Result:
 
 
 def _register(kind: Kind) -> None:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     operation("iam", f"Tag{title}")(lambda call, p: _tag(call, p, kind))
     operation("iam", f"Untag{title}")(lambda call, p: _untag(call, p, kind))
     operation("iam", f"List{title}Tags")(lambda call, p: _list_tags(call, p, kind))

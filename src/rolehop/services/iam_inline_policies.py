@@ -19,7 +19,6 @@ from rolehop.services.common import existing, paginate
 from rolehop.services.policy_documents import checked_document, decoded
 from rolehop.services.registry import Params, Result, operation
 
-_TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Role"}
 _MAX_CHARS: dict[IdentityKind, int] = {
     "user": USER_INLINE_MAX,
     "group": GROUP_INLINE_MAX,
@@ -28,7 +27,7 @@ _MAX_CHARS: dict[IdentityKind, int] = {
 
 
 def _put(call: Call, p: Params, kind: IdentityKind) -> Result:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     owner = existing(call, kind, p[f"{title}Name"], f"iam:Put{title}Policy")
     document = checked_document(decoded(p["PolicyDocument"]), "identity", None, managed=False)
     with call.runtime.store.transaction() as tx:
@@ -42,7 +41,7 @@ def _put(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _get(call: Call, p: Params, kind: IdentityKind) -> Result:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     owner = existing(call, kind, p[f"{title}Name"], f"iam:Get{title}Policy")
     with call.runtime.store.transaction() as tx:
         found = tx.get_inline(kind, owner.unique_id, p["PolicyName"])
@@ -56,7 +55,7 @@ def _get(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _delete(call: Call, p: Params, kind: IdentityKind) -> Result:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     owner = existing(call, kind, p[f"{title}Name"], f"iam:Delete{title}Policy")
     with call.runtime.store.transaction() as tx:
         if tx.get_inline(kind, owner.unique_id, p["PolicyName"]) is None:
@@ -67,7 +66,7 @@ def _delete(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _list(call: Call, p: Params, kind: IdentityKind) -> Result:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     owner = existing(call, kind, p[f"{title}Name"], f"iam:List{title}Policies")
     with call.runtime.store.transaction() as tx:
         names = [x.name for x in tx.list_inline(kind, owner.unique_id)]
@@ -76,7 +75,7 @@ def _list(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _register(kind: IdentityKind) -> None:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     operation("iam", f"Put{title}Policy")(lambda call, p: _put(call, p, kind))
     operation("iam", f"Get{title}Policy")(lambda call, p: _get(call, p, kind))
     operation("iam", f"Delete{title}Policy")(lambda call, p: _delete(call, p, kind))

@@ -223,13 +223,16 @@ def list_policy_tags(call: Call, p: Params) -> Result:
 
 # attachments: one implementation for users, groups and roles
 _NAME_PARAM: dict[IdentityKind, str] = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
-_TITLE: dict[IdentityKind, str] = {"user": "User", "group": "Group", "role": "Role"}
 
 
 def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
     policy_arn = checked_policy_arn(p["PolicyArn"])
     target = existing(
-        call, kind, p[_NAME_PARAM[kind]], f"iam:Attach{_TITLE[kind]}Policy", {"iam:PolicyARN": policy_arn}
+        call,
+        kind,
+        p[_NAME_PARAM[kind]],
+        f"iam:Attach{kind.capitalize()}Policy",
+        {"iam:PolicyARN": policy_arn},
     )
     with call.runtime.store.transaction() as tx:
         policy = tx.get_policy(policy_arn)
@@ -237,7 +240,9 @@ def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
             raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
         attached = tx.attached_policies(kind, target.unique_id)
         if policy.policy_id not in {a.policy_id for a in attached} and len(attached) >= MANAGED_PER_IDENTITY:
-            raise LimitExceeded(f"Cannot exceed quota for PoliciesPer{_TITLE[kind]}: {MANAGED_PER_IDENTITY}")
+            raise LimitExceeded(
+                f"Cannot exceed quota for PoliciesPer{kind.capitalize()}: {MANAGED_PER_IDENTITY}"
+            )
         tx.attach(policy.policy_id, kind, target.unique_id)
     call.runtime.changed()
     return {}
@@ -246,7 +251,11 @@ def _attach(call: Call, p: Params, kind: IdentityKind) -> Result:
 def _detach(call: Call, p: Params, kind: IdentityKind) -> Result:
     policy_arn = checked_policy_arn(p["PolicyArn"])
     target = existing(
-        call, kind, p[_NAME_PARAM[kind]], f"iam:Detach{_TITLE[kind]}Policy", {"iam:PolicyARN": policy_arn}
+        call,
+        kind,
+        p[_NAME_PARAM[kind]],
+        f"iam:Detach{kind.capitalize()}Policy",
+        {"iam:PolicyARN": policy_arn},
     )
     with call.runtime.store.transaction() as tx:
         attached = {a.arn: a for a in tx.attached_policies(kind, target.unique_id)}
@@ -258,7 +267,7 @@ def _detach(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _list_attached(call: Call, p: Params, kind: IdentityKind) -> Result:
-    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:ListAttached{_TITLE[kind]}Policies")
+    target = existing(call, kind, p[_NAME_PARAM[kind]], f"iam:ListAttached{kind.capitalize()}Policies")
     prefix = check_path(p.get("PathPrefix"))
     with call.runtime.store.transaction() as tx:
         attached = [a for a in tx.attached_policies(kind, target.unique_id) if a.path.startswith(prefix)]
@@ -267,7 +276,7 @@ def _list_attached(call: Call, p: Params, kind: IdentityKind) -> Result:
 
 
 def _register_attachments(kind: IdentityKind) -> None:
-    title = _TITLE[kind]
+    title = kind.capitalize()
     operation("iam", f"Attach{title}Policy")(lambda call, p: _attach(call, p, kind))
     operation("iam", f"Detach{title}Policy")(lambda call, p: _detach(call, p, kind))
     operation("iam", f"ListAttached{title}Policies")(lambda call, p: _list_attached(call, p, kind))
@@ -287,7 +296,7 @@ def list_entities_for_policy(call: Call, p: Params) -> Result:
             ident = tx.get_identity_by_id(principal_id)
             if ident is None or (wanted and wanted.lower() != kind):
                 continue
-            out[f"Policy{_TITLE[kind]}s"].append(
-                {f"{_TITLE[kind]}Name": ident.name, f"{_TITLE[kind]}Id": ident.unique_id}
+            out[f"Policy{kind.capitalize()}s"].append(
+                {f"{kind.capitalize()}Name": ident.name, f"{kind.capitalize()}Id": ident.unique_id}
             )
     return {**out, "IsTruncated": False}

@@ -103,13 +103,13 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin):
     def insert_identity(self, identity: Identity) -> None:
         values = {f: getattr(identity, f) for f in Identity.__dataclass_fields__}
         values["name_key"] = identity.name.lower()
-        what = {"user": "User", "group": "Group", "role": "Role"}[identity.kind]
+        what = identity.kind.capitalize()
         self._insert(t.identities, values, f"{what} with name {identity.name} already exists.")
 
     def update_identity(self, identity: Identity) -> None:
         values = {f: getattr(identity, f) for f in Identity.__dataclass_fields__}
         values["name_key"] = identity.name.lower()
-        what = {"user": "User", "group": "Group", "role": "Role"}[identity.kind]
+        what = identity.kind.capitalize()
         try:
             with self.c.begin_nested():
                 self.c.execute(
