@@ -10,6 +10,7 @@ from rolehop.core.ids import TEMPORARY_KEY_PREFIX, access_key_id, account_of_key
 from rolehop.core.session_token import SessionClaims, seal_token, temporary_secret
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
+from rolehop.services.mfa_check import check_mfa
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.runtime import Runtime
 
@@ -49,8 +50,6 @@ def get_session_token(call: Call, p: Params) -> Result:
         duration = min(duration, ROOT_SESSION_MAX)  # AWS shortens root sessions to one hour silently
     mfa = False
     if p.get("SerialNumber") or p.get("TokenCode"):
-        from rolehop.services.mfa_check import check_mfa
-
         check_mfa(call, p.get("SerialNumber"), p.get("TokenCode"))
         mfa = True
     now = int(call.now.timestamp())

@@ -14,6 +14,7 @@ from rolehop.core.errors import AccessDenied, AwsError, ValidationError
 from rolehop.core.session_token import SessionClaims
 from rolehop.services.authorize import ContextValue, compiled, decide, denied
 from rolehop.services.call import Call
+from rolehop.services.mfa_check import check_mfa
 from rolehop.services.registry import Params, Result, operation
 from rolehop.services.sts import issue_credentials
 
@@ -130,9 +131,9 @@ def _source_identity(call: Call, p: Params) -> str:
     return inherited or requested
 
 
-def _check_trust(
+def _trusted_role(
     call: Call, role_arn: str, role: Identity | None, p: Params, mfa_context: dict[str, ContextValue]
-) -> None:
+) -> Identity:
     """The trust policy and the caller's policies decide; a role that does not exist is judged as one
     whose trust policy names nobody, so that no answer tells which roles exist."""
     trust_text = role.trust_policy if role and role.trust_policy else '{"Statement":[]}'
@@ -153,10 +154,17 @@ def _check_trust(
         error = denied(call, action, role_arn, decision, context)  # explanation recorded for operators
         if "resource" in decision.missing or {"resource", "rcp"} & set(decision.denied_in):
             # the role's side said no: AWS answers without a reason, which would tell whether it exists
-            error = AccessDenied(
-                f"User: {call.caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
-            )
+            error = _bare_denial(call, action, role_arn)
         raise error
+    if role is None:  # an empty trust policy allows no one: fail closed should that ever change
+        raise _bare_denial(call, "sts:AssumeRole", role_arn)
+    return role
+
+
+def _bare_denial(call: Call, action: str, role_arn: str) -> AccessDenied:
+    return AccessDenied(
+        f"User: {call.caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
+    )
 
 
 @operation("sts", "AssumeRole")
@@ -164,18 +172,14 @@ def assume_role(call: Call, p: Params) -> Result:
     caller = call.caller
     if caller.is_root:
         raise AccessDenied("Roles may not be assumed by root accounts.")
-    role = _role(call, p["RoleArn"])
+    found = _role(call, p["RoleArn"])
     mfa_context: dict[str, ContextValue] = {}
     mfa_time: int | None = None
     if p.get("SerialNumber") or p.get("TokenCode"):
-        from rolehop.services.mfa_check import check_mfa
-
         check_mfa(call, p.get("SerialNumber"), p.get("TokenCode"))
         mfa_time = int(call.now.timestamp())
         mfa_context = {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "0"}
-    _check_trust(call, p["RoleArn"], role, p, mfa_context)
-    if role is None:  # unreachable: an empty trust policy allows no one
-        raise AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole")
+    role = _trusted_role(call, p["RoleArn"], found, p, mfa_context)
     duration = _duration(call, role, p.get("DurationSeconds"))
     policy = _session_policy(p)
     policy_arns = [x["arn"] for x in p.get("PolicyArns") or []]
