@@ -15,6 +15,7 @@ from rolehop.core.organization import organization_id
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
 from rolehop.services import denials
 from rolehop.services.call import Call, Caller
+from rolehop.services.control_policies import RCP, SCP, control_policy_chain
 from rolehop.services.ports import Tx
 from rolehop.services.runtime import Runtime
 
@@ -80,7 +81,6 @@ def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]
 
 def control_policies(rt: Runtime, account_id: str, policy_type: str) -> tuple[tuple[Policy, ...], ...]:
     """SCPs (or RCPs) binding an account, per level from the root down; () for the management account."""
-    from rolehop.services.org_policies import control_policy_chain
 
     def load() -> tuple[tuple[Policy, ...], ...]:
         levels = control_policy_chain(rt, account_id, policy_type)
@@ -110,7 +110,7 @@ def policy_set(
         if claims
         else (caller.user_id, "", ())
     )
-    scps = control_policies(rt, caller.account_id, "SERVICE_CONTROL_POLICY")
+    scps = control_policies(rt, caller.account_id, SCP)
 
     def build() -> PolicySet:
         identity, boundary, session = rt.cached("policy-sets", key, load)
@@ -202,11 +202,7 @@ def decide(
         context=request_context(call, context),
     )
     # RCPs guard resources of member accounts in the services that support them (of ours: STS)
-    rcps = (
-        control_policies(call.runtime, owner, "RESOURCE_CONTROL_POLICY")
-        if action.lower().startswith("sts:")
-        else ()
-    )
+    rcps = control_policies(call.runtime, owner, RCP) if action.lower().startswith("sts:") else ()
     return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy, rcps=rcps))
 
 

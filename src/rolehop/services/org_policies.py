@@ -13,8 +13,6 @@ from typing import Any
 from rolehop.core.errors import AwsError
 from rolehop.core.ids import is_account_id
 from rolehop.core.organization import (
-    FULL_AWS_ACCESS,
-    FULL_AWS_ACCESS_ID,
     OrgPolicy,
     OrgUnit,
     organization_id,
@@ -23,25 +21,9 @@ from rolehop.core.organization import (
 from rolehop.core.policy.validate import SCP_MAX, validate_policy
 from rolehop.services.authorize import authorize
 from rolehop.services.call import Call
+from rolehop.services.control_policies import DEFAULTS, RCP, SCP, effective_policies
 from rolehop.services.org_ports import OrgTx
 from rolehop.services.registry import Params, Result, operation
-from rolehop.services.runtime import Runtime
-
-SCP = "SERVICE_CONTROL_POLICY"
-RCP = "RESOURCE_CONTROL_POLICY"
-RCP_FULL_ACCESS_ID = "p-RCPFullAWSAccess"
-RCP_FULL_ACCESS = (
-    '{"Version": "2012-10-17", "Statement": '
-    '[{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
-)
-DEFAULTS = {
-    SCP: OrgPolicy(
-        FULL_AWS_ACCESS_ID, "FullAWSAccess", SCP, FULL_AWS_ACCESS, "Allows access to every operation", True
-    ),
-    RCP: OrgPolicy(
-        RCP_FULL_ACCESS_ID, "RCPFullAWSAccess", RCP, RCP_FULL_ACCESS, "Allows access to every resource", True
-    ),
-}
 
 
 def _error(code: str, message: str) -> AwsError:
@@ -88,40 +70,6 @@ def _policy_of(tx: OrgTx, policy_id: str) -> OrgPolicy:
             "PolicyNotFoundException", "We can't find a policy with the PolicyId that you specified."
         )
     return found
-
-
-def effective_policies(tx: OrgTx, target_id: str, policy_type: str) -> list[OrgPolicy]:
-    """What binds a target: its attached policies, or the default when nothing was ever attached
-    (attaching or detaching first makes the default an explicit attachment)."""
-    attached = [p for p in tx.org_policies_of(target_id) if p.policy_type == policy_type]
-    return attached or [DEFAULTS[policy_type]]
-
-
-def chain(tx: OrgTx, mgmt: str, account_id: str) -> list[str]:
-    """Targets from the root down to the account: root, each OU, the account."""
-    path = [account_id]
-    parent = tx.parent_of_account(account_id) or root_id(mgmt)
-    while parent.startswith("ou-"):
-        path.append(parent)
-        ou = tx.get_ou(parent)
-        parent = ou.parent_id if ou else root_id(mgmt)
-    path.append(parent)
-    return list(reversed(path))
-
-
-def control_policy_chain(rt: Runtime, account_id: str, policy_type: str) -> tuple[tuple[str, ...], ...]:
-    """Per level (root first) the documents of `policy_type` that bind `account_id`; () for the
-    management account, which SCPs and RCPs never restrict."""
-    mgmt = rt.settings.management_account_id
-    if account_id == mgmt:
-        return ()
-    with rt.store.transaction() as tx:
-        if tx.get_account(account_id) is None:
-            return ()  # an account outside the organization
-        return tuple(
-            tuple(p.content for p in effective_policies(tx, target, policy_type))
-            for target in chain(tx, mgmt, account_id)
-        )
 
 
 def _check_target(tx: Any, mgmt: str, target_id: str) -> None:

@@ -11,6 +11,7 @@ from rolehop.core import arn
 from rolehop.core.arn import account_of
 from rolehop.core.entities import Identity
 from rolehop.core.errors import AccessDenied, AwsError, ValidationError
+from rolehop.core.policy.validate import validate_policy
 from rolehop.core.session_token import SessionClaims
 from rolehop.services.authorize import ContextValue, compiled, decide, denied
 from rolehop.services.call import Call
@@ -84,8 +85,6 @@ def _session_policy(p: Params) -> str:
             f"Member must have length less than or equal to {SESSION_POLICY_MAX}"
         )
     if policy:
-        from rolehop.core.policy.validate import validate_policy
-
         validate_policy(policy, "session")
         compiled(policy, "session-policy")
     return policy
