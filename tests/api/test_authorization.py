@@ -7,10 +7,11 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from support import user_keys
+
 
 def user_client(server, iam, name: str, service: str = "iam"):  # type: ignore[no-untyped-def]
-    iam.create_user(UserName=name)
-    return server.client_for(service, iam.create_access_key(UserName=name)["AccessKey"])
+    return server.client_for(service, user_keys(iam, name))
 
 
 def denied(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -20,7 +21,8 @@ def denied(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def test_user_without_policies_is_denied_with_awss_message(server, iam) -> None:
-    alice = user_client(server, iam, "alice")
+    keys = user_keys(iam, "alice")
+    alice = server.client_for("iam", keys)
     with pytest.raises(ClientError) as exc:
         alice.list_users()
     account = server.account_id
@@ -29,11 +31,7 @@ def test_user_without_policies_is_denied_with_awss_message(server, iam) -> None:
         f"arn:aws:iam::{account}:user/ because no identity-based policy allows the iam:ListUsers action"
     )
     # GetCallerIdentity needs no permission
-    assert server.client_for(
-        "sts",
-        iam.list_access_keys(UserName="alice")["AccessKeyMetadata"][0]
-        | {"SecretAccessKey": alice._request_signer._credentials.secret_key},
-    ).get_caller_identity()
+    assert server.client_for("sts", keys).get_caller_identity()["Arn"] == f"arn:aws:iam::{account}:user/alice"
 
 
 def test_group_policy_grants_and_explicit_deny_wins(server, iam) -> None:
