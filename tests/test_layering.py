@@ -1,8 +1,10 @@
-"""DESIGN.md's layers: wire and console never import store; core imports nothing above it."""
+"""DESIGN.md's layers: wire and console never import store; core imports nothing above it; services
+and core import at module level only, so every dependency between modules is visible at the top."""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).parent.parent / "src" / "rolehop"
@@ -37,11 +39,36 @@ def test_services_reach_storage_only_through_ports() -> None:
 
 
 def test_core_imports_only_stdlib_and_cryptography() -> None:
-    import sys
-
     stdlib = sys.stdlib_module_names
     for path in modules("core"):
         for name in imports_of(path):
             top = name.split(".")[0]
             ok = top in stdlib or top == "__future__" or any(name.startswith(a) for a in CORE_ALLOWED)
             assert ok, f"{path.relative_to(SRC)} imports {name}"
+
+
+def function_level_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import | ast.ImportFrom):
+                    found.append(f"{path.relative_to(SRC)}:{inner.lineno} {ast.unparse(inner)}")
+    return found
+
+
+def test_services_and_core_import_at_module_level_only() -> None:
+    """An import inside a function hides a dependency that points the wrong way or a cycle."""
+    found = [
+        hit
+        for package in ("services", "core")
+        for path in modules(package)
+        for hit in function_level_imports(path)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_services_packages_say_what_they_hold() -> None:
+    for init in (SRC / "services").rglob("__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert len(doc.split()) >= 10, f"{init.relative_to(SRC)} needs a docstring listing what it holds"

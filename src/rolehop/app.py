@@ -9,9 +9,8 @@ from typing import Any
 
 from rolehop.config import ServerConfig, load_keyring
 from rolehop.console import build_console
-from rolehop.services import bootstrap
-from rolehop.services.registry import load_all
-from rolehop.services.runtime import Clock, Runtime, Settings, system_clock
+from rolehop.services.admin import bootstrap
+from rolehop.services.pipeline.runtime import Clock, Runtime, Settings, system_clock
 from rolehop.store.console_store import SqlConsoleStore
 from rolehop.store.sql import SqlStore
 from rolehop.wire.api import MAX_BODY, Api, HttpRequest, HttpResponse, header_pairs, is_api_request
@@ -25,7 +24,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runtime:
-    load_all()
     warm_up()  # build every operation's codec plan now (once per process), not on a first request
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(config.store_url)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from rolehop.services.runtime import Settings
+from rolehop.services.pipeline.runtime import Settings
 from support import FakeClock, LiveServer
 
 

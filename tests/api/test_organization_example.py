@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from mfa_support import Device, enroll
 
-from rolehop.services.denials import explain
+from rolehop.services.pipeline.denials import explain
 from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]

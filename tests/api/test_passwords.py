@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from rolehop.services.iam_login_profiles import sign_in_with_password
+from rolehop.services.iam.login_profiles import sign_in_with_password
 from support import FakeClock, LiveServer
 
 GOOD = "Correct-Horse-7"

@@ -14,7 +14,7 @@ from mfa_support import enroll
 from rolehop.core.errors import AccessDenied, LimitExceeded
 from rolehop.core.keyring import Key, KeyRing
 from rolehop.core.session_token import SessionClaims, temporary_secret
-from rolehop.services.iam_login_profiles import sign_in_with_password
+from rolehop.services.iam.login_profiles import sign_in_with_password
 from support import LiveServer, user_keys
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from console_helpers import AK, CHROMIUM, CHROMIUM_ARGS, EXAMPLE, ConsoleClient, give_password
 
-from rolehop.services.apply import apply_spec, parse_spec
+from rolehop.services.admin.apply import apply_spec, parse_spec
 from support import FakeClock, LiveServer
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect
 
 from rolehop.core.entities import Account, Identity
-from rolehop.services.console_ports import ConsoleSession, RoleHistoryEntry
+from rolehop.services.ports.console import ConsoleSession, RoleHistoryEntry
 from rolehop.store.console_store import SqlConsoleStore
 from rolehop.store.engine import downgrade, make_engine, migrate
 from rolehop.store.sql import SqlStore

@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rolehop.core.errors import AwsError, LimitExceeded, MalformedPolicyDocument, ValidationError
+from rolehop.core.errors import (
+    AwsError,
+    ConstraintViolationException,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    ValidationError,
+)
 from rolehop.core.policy.validate import (
     GROUP_INLINE_MAX,
     MANAGED_POLICY_MAX,
@@ -587,7 +593,7 @@ def test_size_is_checked_before_syntax() -> None:
 
 def test_service_control_policy_size_counts_every_character() -> None:
     validate_policy(padded(SCP_MAX, "scp"), "scp", max_chars=SCP_MAX)
-    with pytest.raises(LimitExceeded) as caught:
+    with pytest.raises(ConstraintViolationException) as caught:
         validate_policy(padded(SCP_MAX - 10, "scp") + " " * 11, "scp", max_chars=SCP_MAX)
     assert (caught.value.code, caught.value.status) == ("ConstraintViolationException", 400)
 

@@ -17,9 +17,8 @@ from botocore.model import ServiceModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rolehop.core.errors import AwsError, ClientError, InternalFailure
+from rolehop.core.errors import AwsError, ClientError, InternalFailure, InvalidInputException
 from rolehop.wire.json_protocol import (
-    InvalidInputException,
     parse_json,
     serialize_json_error,
     serialize_json_response,

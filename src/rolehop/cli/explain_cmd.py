@@ -56,7 +56,7 @@ def render(details: dict[str, Any]) -> str:
 def explain(request_id: str, as_json: bool, database_url: str | None, data_dir: Path) -> None:
     """Show why the request REQUEST-ID was denied: matched statements and the layer lacking an Allow."""
     from rolehop.app import build_runtime
-    from rolehop.services.denials import explain as lookup
+    from rolehop.services.pipeline.denials import explain as lookup
 
     rt = build_runtime(ServerConfig(data_dir=data_dir, database_url=database_url))
     try:

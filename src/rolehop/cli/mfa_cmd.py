@@ -87,7 +87,7 @@ def enroll(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from rolehop.core.totp import otpauth_uri
-    from rolehop.services.iam_mfa import ISSUER
+    from rolehop.services.iam.mfa import ISSUER
 
     try:
         iam = _iam_client(profile, endpoint_url, region)
@@ -136,7 +136,7 @@ def reset(user_name: str, account_id: str | None, database_url: str | None, data
     from rolehop.app import build_runtime
     from rolehop.config import ServerConfig
     from rolehop.core.errors import AwsError
-    from rolehop.services.iam_mfa import reset_user_mfa
+    from rolehop.services.iam.mfa import reset_user_mfa
 
     rt = build_runtime(ServerConfig(data_dir=data_dir, database_url=database_url))
     try:

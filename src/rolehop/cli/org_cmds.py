@@ -9,7 +9,7 @@ import click
 import yaml
 
 from rolehop.config import ServerConfig, root_key_from_env
-from rolehop.services.apply import Spec, SpecError, apply_spec, parse_spec
+from rolehop.services.admin.apply import Spec, SpecError, apply_spec, parse_spec
 
 store_options = [
     click.option(
@@ -46,7 +46,7 @@ def read_spec(file: Path) -> Spec:
 
 def apply_file(file: Path, database_url: str | None, data_dir: Path) -> tuple[ServerConfig, list[str]]:
     from rolehop.app import build_runtime
-    from rolehop.services import bootstrap
+    from rolehop.services.admin import bootstrap
 
     spec = read_spec(file)
     key_id, secret = root_key_from_env()

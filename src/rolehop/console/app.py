@@ -15,9 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rolehop.console import views_auth, views_creds, views_iam, views_switch
 from rolehop.console.web import Auth, Handler, Site, format_account, page
-from rolehop.services.console_ports import ConsoleStore
-from rolehop.services.console_sessions import Console
-from rolehop.services.runtime import Runtime
+from rolehop.services.pipeline.runtime import Runtime
+from rolehop.services.ports.console import ConsoleStore
+from rolehop.services.signin.sessions import Console
 
 STATIC = Path(__file__).parent / "static"
 CSP = (

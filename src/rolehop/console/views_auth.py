@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from rolehop.console.web import Ctx, safe_next
 from rolehop.core.errors import AwsError, LimitExceeded
-from rolehop.services.console_signin import change_password, complete_mfa, sign_in
+from rolehop.services.signin.sign_in import change_password, complete_mfa, sign_in
 
 _NEXT_STEP = {"mfa": "/signin/mfa", "password": "/signin/password"}
 

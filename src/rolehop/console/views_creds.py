@@ -14,8 +14,8 @@ from starlette.responses import Response
 
 from rolehop.console.web import Ctx
 from rolehop.core.errors import AwsError
-from rolehop.services import console_enrolment as enrolment
-from rolehop.services.console_signin import change_password
+from rolehop.services.signin import mfa_enrolment as enrolment
+from rolehop.services.signin.sign_in import change_password
 
 CREDENTIALS_TAB = "?tab=security_credentials"
 

@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rolehop.console.web import Ctx, safe_next
 from rolehop.core.errors import AwsError
-from rolehop.services.console_federation import FederationError, get_signin_token, login
-from rolehop.services.console_switch import (
+from rolehop.services.signin.federation import FederationError, get_signin_token, login
+from rolehop.services.signin.switch_role import (
     PALETTE,
     SwitchError,
     color_of,

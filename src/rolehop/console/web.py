@@ -24,9 +24,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rolehop.core.errors import AwsError
 from rolehop.core.session_token import SessionClaims
-from rolehop.services.call import Call
-from rolehop.services.console_ports import ConsoleSession
-from rolehop.services.console_sessions import (
+from rolehop.services.pipeline.call import Call
+from rolehop.services.ports.console import ConsoleSession
+from rolehop.services.signin.sessions import (
     Console,
     SessionEnded,
     call_for,
@@ -38,8 +38,8 @@ from rolehop.services.console_sessions import (
     new_cookie,
     revoke_session,
 )
-from rolehop.services.console_signin import account_label
-from rolehop.services.console_switch import color_name, renew_if_expired, role_history
+from rolehop.services.signin.sign_in import account_label
+from rolehop.services.signin.switch_role import color_name, renew_if_expired, role_history
 
 log = logging.getLogger("rolehop.console")
 

@@ -1,4 +1,5 @@
-"""AWS-shaped errors. Every failure a client can cause is one of these, never a bare exception.
+"""AWS-shaped errors: every one rolehop raises, grouped by who defines it. Every failure a client can
+cause is one of these, never a bare exception, and each class is named after its AWS error code.
 
 `code` is the AWS error code, `status` the HTTP status, `sender` whether the caller is at fault
 (Sender) or the service (Receiver). Messages never carry secrets.
@@ -13,13 +14,9 @@ class AwsError(Exception):
     sender = False
     fields: dict[str, str] | None = None  # extra members of a JSON error body (e.g. Organizations' Reason)
 
-    def __init__(self, message: str = "", *, code: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str = "") -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
-        if status is not None:
-            self.status = status
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}: {self.message!r})"
@@ -31,16 +28,20 @@ class ClientError(AwsError):
     sender = True
 
 
+# --- common to every AWS service (the errors every API reference lists) ----------------------
+
+
+class InternalFailure(AwsError):
+    code = "InternalFailure"
+    status = 500
+
+
 class ValidationError(ClientError):
     code = "ValidationError"
 
 
 class InvalidParameterValue(ClientError):
     code = "InvalidParameterValue"
-
-
-class InvalidInput(ClientError):
-    code = "InvalidInput"
 
 
 class MissingParameter(ClientError):
@@ -55,33 +56,30 @@ class MalformedQueryString(ClientError):
     code = "MalformedQueryString"
 
 
-class NoSuchEntity(ClientError):
-    code = "NoSuchEntity"
-    status = 404
-
-
-class EntityAlreadyExists(ClientError):
-    code = "EntityAlreadyExists"
-    status = 409
-
-
-class DeleteConflict(ClientError):
-    code = "DeleteConflict"
-    status = 409
-
-
-class LimitExceeded(ClientError):
-    code = "LimitExceeded"
-    status = 409
-
-
-class MalformedPolicyDocument(ClientError):
-    code = "MalformedPolicyDocument"
-
-
 class AccessDenied(ClientError):
     code = "AccessDenied"
     status = 403
+
+
+class RequestEntityTooLarge(ClientError):
+    code = "RequestEntityTooLarge"
+    status = 413
+
+
+# --- signing and credentials (SigV4, session tokens) -------------------------------------------
+
+
+class SignatureError(AwsError):
+    """A request that fails SigV4 verification; `.code` is the AWS error code (rolehop.sigv4's
+    fixed interface: one class, the code chosen by the check that failed)."""
+
+    sender = True
+    _STATUS = {"IncompleteSignature": 400, "InvalidArgument": 400, "XAmzContentSHA256Mismatch": 400}
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = self._STATUS.get(code, 403)
 
 
 class InvalidClientTokenId(ClientError):
@@ -109,6 +107,184 @@ class ExpiredToken(ClientError):
     status = 403
 
 
-class InternalFailure(AwsError):
-    code = "InternalFailure"
-    status = 500
+# --- the JSON 1.1 protocol (Coral): what every JSON service answers before the operation runs ----
+
+
+class SerializationException(ClientError):
+    code = "SerializationException"
+
+
+class ValidationException(ClientError):
+    code = "ValidationException"
+
+
+class UnknownOperationException(ClientError):
+    code = "UnknownOperationException"
+
+
+class InvalidSignatureException(ClientError):
+    """A JSON service's answer to a credential scoped to another service."""
+
+    code = "InvalidSignatureException"
+
+
+# --- IAM ----------------------------------------------------------------------------------------
+
+
+class InvalidInput(ClientError):
+    code = "InvalidInput"
+
+
+class NoSuchEntity(ClientError):
+    code = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExists(ClientError):
+    code = "EntityAlreadyExists"
+    status = 409
+
+
+class DeleteConflict(ClientError):
+    code = "DeleteConflict"
+    status = 409
+
+
+class LimitExceeded(ClientError):
+    code = "LimitExceeded"
+    status = 409
+
+
+class MalformedPolicyDocument(ClientError):
+    code = "MalformedPolicyDocument"
+
+
+class PasswordPolicyViolation(ClientError):
+    code = "PasswordPolicyViolation"
+
+
+class InvalidAuthenticationCode(ClientError):
+    code = "InvalidAuthenticationCode"
+    status = 403
+
+
+class InvalidUserType(ClientError):
+    code = "InvalidUserType"
+
+
+# --- STS ----------------------------------------------------------------------------------------
+
+
+class PackedPolicyTooLarge(ClientError):
+    code = "PackedPolicyTooLarge"
+
+
+class InvalidAuthorizationMessage(ClientError):
+    code = "InvalidAuthorizationMessageException"
+
+
+# --- Organizations (JSON: codes end in Exception; HTTP 400 unless AWS says otherwise) ------------
+
+
+class OrganizationsAccessDenied(ClientError):
+    code = "AccessDeniedException"
+
+
+class InvalidInputException(ClientError):
+    """Organizations' validation error; its `Reason` goes into the JSON error body."""
+
+    code = "InvalidInputException"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.fields = {"Reason": reason}
+
+
+class ConstraintViolationException(ClientError):
+    """A quota or structural rule of Organizations; `reason` (when given) goes into the body."""
+
+    code = "ConstraintViolationException"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.fields = {"Reason": reason}
+
+
+class MalformedPolicyDocumentException(MalformedPolicyDocument):
+    """Organizations' spelling of MalformedPolicyDocument (an SCP or RCP that does not parse)."""
+
+    code = "MalformedPolicyDocumentException"
+
+
+class AccountNotFoundException(ClientError):
+    code = "AccountNotFoundException"
+
+
+class CreateAccountStatusNotFoundException(ClientError):
+    code = "CreateAccountStatusNotFoundException"
+
+
+class DuplicateAccountException(ClientError):
+    code = "DuplicateAccountException"
+
+
+class PolicyNotFoundException(ClientError):
+    code = "PolicyNotFoundException"
+
+
+class PolicyTypeNotEnabledException(ClientError):
+    code = "PolicyTypeNotEnabledException"
+
+
+class DuplicatePolicyException(ClientError):
+    code = "DuplicatePolicyException"
+
+
+class PolicyChangesNotAllowedException(ClientError):
+    code = "PolicyChangesNotAllowedException"
+
+
+class PolicyInUseException(ClientError):
+    code = "PolicyInUseException"
+
+
+class DuplicatePolicyAttachmentException(ClientError):
+    code = "DuplicatePolicyAttachmentException"
+
+
+class PolicyNotAttachedException(ClientError):
+    code = "PolicyNotAttachedException"
+
+
+class TargetNotFoundException(ClientError):
+    code = "TargetNotFoundException"
+
+
+class ParentNotFoundException(ClientError):
+    code = "ParentNotFoundException"
+
+
+class SourceParentNotFoundException(ClientError):
+    code = "SourceParentNotFoundException"
+
+
+class DestinationParentNotFoundException(ClientError):
+    code = "DestinationParentNotFoundException"
+
+
+class ChildNotFoundException(ClientError):
+    code = "ChildNotFoundException"
+
+
+class OrganizationalUnitNotFoundException(ClientError):
+    code = "OrganizationalUnitNotFoundException"
+
+
+class OrganizationalUnitNotEmptyException(ClientError):
+    code = "OrganizationalUnitNotEmptyException"
+
+
+class DuplicateOrganizationalUnitException(ClientError):
+    code = "DuplicateOrganizationalUnitException"

@@ -10,16 +10,12 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rolehop.core.errors import ClientError
+from rolehop.core.errors import PasswordPolicyViolation
 
 # IAM's "non-alphanumeric characters" for RequireSymbols
 SYMBOLS = frozenset("!@#$%^&*()_+-=[]{}|'")
 DEFAULT_MINIMUM_LENGTH = 6  # UpdateAccountPasswordPolicy without MinimumPasswordLength
 AWS_DEFAULT_MINIMUM_LENGTH = 8  # the policy in force when the account has none
-
-
-class PasswordPolicyViolation(ClientError):
-    code = "PasswordPolicyViolation"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote, unquote, unquote_to_bytes
 
-from rolehop.core.errors import AwsError
+from rolehop.core.errors import SignatureError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -33,7 +33,6 @@ _UNSIGNED = frozenset({UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
 _S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts"})  # S3's presigned-URL payload rule
 _ENC = "surrogatepass"  # odd input must fail the signature check, never crash the server
 
-_STATUS = {"IncompleteSignature": 400, "InvalidArgument": 400, "XAmzContentSHA256Mismatch": 400}
 
 _MSG_NO_AUTH = "Request is missing Authentication Token"
 _MSG_UNKNOWN_KEY = "The security token included in the request is invalid."
@@ -48,15 +47,6 @@ _QUERY_PARTS = ("X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X
 _plain = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 _iso_basic = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z").fullmatch
 _hex64 = re.compile(r"[0-9A-Fa-f]{64}").fullmatch
-
-
-class SignatureError(AwsError):
-    """A request that fails SigV4 verification. `.code` is the AWS error code."""
-
-    sender = True
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code, status=_STATUS.get(code, 403))
 
 
 @dataclass(frozen=True, slots=True)

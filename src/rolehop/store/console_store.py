@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from rolehop.services.console_ports import ConsoleSession, RoleHistoryEntry
+from rolehop.services.ports.console import ConsoleSession, RoleHistoryEntry
 from rolehop.store.schema import metadata
 
 console_sessions = Table(

@@ -16,13 +16,16 @@ from rolehop.core.errors import (
     AwsError,
     InternalFailure,
     InvalidAction,
+    InvalidSignatureException,
     MalformedQueryString,
+    RequestEntityTooLarge,
     SignatureDoesNotMatch,
+    UnknownOperationException,
 )
-from rolehop.services.authenticate import authenticate, check_session_scope
-from rolehop.services.call import Call
-from rolehop.services.registry import OPERATIONS
-from rolehop.services.runtime import Runtime
+from rolehop.services.pipeline.authenticate import authenticate, check_session_scope
+from rolehop.services.pipeline.call import Call
+from rolehop.services.pipeline.registry import OPERATIONS
+from rolehop.services.pipeline.runtime import Runtime
 from rolehop.wire import json_protocol, query
 from rolehop.wire.models import operation_model
 
@@ -109,7 +112,7 @@ class Api:
         target = req.header("x-amz-target")
         try:
             if len(req.body) > MAX_BODY:
-                raise AwsError("Request body too large", code="RequestEntityTooLarge", status=413)
+                raise RequestEntityTooLarge("Request body too large")
             if target:
                 return self._json(req, target, request_id)
             return self._query(req, request_id)
@@ -158,22 +161,16 @@ class Api:
         prefix, _, action = target.partition(".")
         service = JSON_TARGETS.get(prefix)
         if service is None:
-            raise AwsError(f"Unknown target {target}", code="UnknownOperationException", status=400)
+            raise UnknownOperationException(f"Unknown target {target}")
         call, scoped = self._call(req, request_id)
         if scoped != service:
-            raise AwsError(
-                "Credential should be scoped to correct service: 'organizations'.",
-                code="InvalidSignatureException",
-                status=400,
+            raise InvalidSignatureException(
+                "Credential should be scoped to correct service: 'organizations'."
             )
         model = operation_model(service, action)
         handler = OPERATIONS.get((service, action))
         if handler is None:
-            raise AwsError(
-                f"The operation {action} is not supported by rolehop.",
-                code="UnknownOperationException",
-                status=400,
-            )
+            raise UnknownOperationException(f"The operation {action} is not supported by rolehop.")
         result = handler(call, json_protocol.parse_json(model, req.body))
         body = json_protocol.serialize_json_response(model, result)
         return HttpResponse(

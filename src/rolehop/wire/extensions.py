@@ -10,10 +10,10 @@ import json
 import uuid
 
 from rolehop.core.errors import AwsError
-from rolehop.services.assumable_roles import assumable_roles
-from rolehop.services.authenticate import authenticate
-from rolehop.services.call import Call
-from rolehop.services.runtime import Runtime
+from rolehop.services.pipeline.authenticate import authenticate
+from rolehop.services.pipeline.call import Call
+from rolehop.services.pipeline.runtime import Runtime
+from rolehop.services.sts.assumable_roles import assumable_roles
 from rolehop.wire.api import HttpRequest, HttpResponse
 from rolehop.wire.json_protocol import serialize_json_error
 

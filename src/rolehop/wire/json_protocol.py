@@ -17,7 +17,13 @@ from typing import Any
 
 from botocore.model import OperationModel
 
-from rolehop.core.errors import ClientError, InternalFailure
+from rolehop.core.errors import (
+    ClientError,
+    InternalFailure,
+    InvalidInputException,
+    SerializationException,
+    ValidationException,
+)
 from rolehop.wire.models import (
     ListOf,
     MapOf,
@@ -31,26 +37,6 @@ from rolehop.wire.models import (
     parse_timestamp,
 )
 from rolehop.wire.validation import Violation, coral_message, validate
-
-
-class SerializationException(ClientError):
-    code = "SerializationException"
-
-
-class ValidationException(ClientError):
-    code = "ValidationException"
-
-
-class InvalidInputException(ClientError):
-    """Organizations' validation error; `fields` go into the JSON error body."""
-
-    code = "InvalidInputException"
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.fields = {"Reason": reason}
-
 
 # Services whose model answers validation failures with InvalidInputException + Reason.
 _REASON_SERVICES = frozenset({"organizations"})

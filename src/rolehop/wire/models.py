@@ -19,7 +19,7 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel
 
-from rolehop.core.errors import ClientError, InvalidAction
+from rolehop.core.errors import InvalidAction, UnknownOperationException
 from rolehop.wire.java_regex import compile_java_pattern
 
 SERVICES = frozenset({"iam", "sts", "organizations"})
@@ -55,7 +55,7 @@ def operation_model(service: str, op_name: str) -> OperationModel:
             version = model.metadata["apiVersion"]
             raise InvalidAction(f"Could not find operation {op_name} for version {version}")
         # Coral JSON services answer 400 {"__type": "UnknownOperationException"}, no message.
-        raise ClientError("", code="UnknownOperationException")
+        raise UnknownOperationException("")
     return model.operation_model(op_name)
 
 

@@ -24,7 +24,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rolehop.core.errors import LimitExceeded, MalformedPolicyDocument, ValidationError
+from rolehop.core.errors import (
+    ClientError,
+    ConstraintViolationException,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    MalformedPolicyDocumentException,
+    ValidationError,
+)
 from rolehop.core.policy.validate_iam import first_error as iam_first_error
 from rolehop.core.policy.validate_rules import load_object
 from rolehop.core.policy.validate_trust import first_error as trust_first_error
@@ -63,7 +70,7 @@ def validate_policy(
     if message is None:
         return
     if kind == "scp":
-        error = MalformedPolicyDocument(SCP_MALFORMED, code="MalformedPolicyDocumentException")
+        error = MalformedPolicyDocumentException(SCP_MALFORMED)
         error.add_note(message)
         raise error
     raise MalformedPolicyDocument(message)
@@ -82,11 +89,11 @@ def inline_policy_too_large(owner: InlineOwner, name: str, limit: int) -> LimitE
     return LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {owner} {name}")
 
 
-def _too_large(kind: PolicyKind, limit: int) -> LimitExceeded | ValidationError:
+def _too_large(kind: PolicyKind, limit: int) -> ClientError:
     if kind == "trust":
         return LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {limit}")
     if kind == "scp":
-        return LimitExceeded(SCP_TOO_LARGE, code="ConstraintViolationException", status=400)
+        return ConstraintViolationException(SCP_TOO_LARGE)
     if kind == "session":
         return ValidationError(
             "1 validation error detected: Value at 'policy' failed to satisfy constraint: "

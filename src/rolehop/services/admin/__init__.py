@@ -1,0 +1,4 @@
+"""Operator tooling, not AWS operations: `bootstrap` (what a fresh store needs: the management
+account, AWS-managed policies, the root key from the environment) and `apply` (`rolehop apply`:
+make the store hold the organization a file describes).
+"""

@@ -1,0 +1,14 @@
+"""What every request passes through, in order:
+
+authenticate      SigV4 and the credential behind the key (long-term: the store, cached;
+                  temporary: the sealed session token alone) -> a Caller
+call              Caller and Call: who is calling and in what circumstances
+registry          OPERATIONS: (service, name) -> handler, filled by @operation
+authorize         the request context and the caller's policies, decided by core.policy
+control_policies  the SCPs and RCPs binding an account, root to account
+denials           every AccessDenied's explanation and message
+mfa_check         one place that accepts or refuses an MFA code (replay guard, throttling)
+throttle          failed-authentication counters per user and per source address
+key_usage         access-key last-used, batched
+runtime           the node's shared state: store, key ring, clock, randomness, caches
+"""

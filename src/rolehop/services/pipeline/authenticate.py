@@ -1,0 +1,147 @@
+"""Who signed this request: SigV4 verification plus the credential behind the access key.
+
+Long-term keys come from the store (cached); temporary keys are validated from the sealed session
+token alone, so the STS hot path never touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from rolehop.core import arn
+from rolehop.core.entities import AccessKey, Identity
+from rolehop.core.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
+from rolehop.core.keyring import UnsealError
+from rolehop.core.session_token import SessionClaims, open_token, temporary_secret
+from rolehop.services.pipeline.call import Caller
+from rolehop.services.pipeline.runtime import Runtime
+from rolehop.sigv4 import SigV4Scope, verify_request
+
+INVALID_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
+SECRET_PURPOSE = b"rolehop/access-key-secret/"
+KEY_ID_MIN, KEY_ID_MAX = 16, 128  # DESIGN.md: access key IDs are 16-128 characters
+
+
+@dataclass(frozen=True)
+class _KeyEntry:
+    secret: str
+    caller: Caller
+
+
+def seal_secret(rt: Runtime, access_key_id: str, secret: str) -> bytes:
+    return rt.ring.seal(secret.encode(), purpose=SECRET_PURPOSE + access_key_id.encode(), nonce=rt.random(12))
+
+
+def open_secret(rt: Runtime, key: AccessKey) -> str:
+    _kid, raw = rt.ring.open(key.sealed_secret, purpose=SECRET_PURPOSE + key.access_key_id.encode())
+    return raw.decode()
+
+
+def _load_long_term(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
+    with rt.store.transaction() as tx:
+        key = tx.get_key(access_key_id)
+        if key is None or key.status != "Active":
+            return None
+        if key.user_id is None:
+            caller = Caller(
+                key.account_id, arn.root_arn(key.account_id), key.account_id, "root", access_key_id
+            )
+        else:
+            user = tx.get_identity_by_id(key.user_id)
+            if user is None:
+                return None
+            caller = Caller(key.account_id, user.arn, user.unique_id, "user", access_key_id, identity=user)
+    return _KeyEntry(open_secret(rt, key), caller)
+
+
+def long_term_entry(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
+    return rt.cached("access-keys", access_key_id, lambda: _load_long_term(rt, access_key_id))
+
+
+def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
+    """The principal a session speaks for; its identity (user or role) is looked up, cached."""
+    source = claims.source_arn or claims.principal_arn
+    identity = None
+    if claims.kind != "root":
+        unique_id = claims.user_id.split(":", 1)[0]
+
+        def load() -> Identity | None:
+            with rt.store.transaction() as tx:
+                return tx.get_identity_by_id(unique_id)
+
+        identity = rt.cached("identities", unique_id, load)
+        if identity is None or identity.arn != source:
+            # the user or role was deleted (or replaced by a namesake) since the session began
+            raise InvalidClientTokenId(INVALID_TOKEN)
+    return Caller(
+        claims.account_id,
+        claims.principal_arn,
+        claims.user_id,
+        "assumed-role" if claims.kind == "assumed-role" else claims.kind,  # type: ignore[arg-type]
+        claims.access_key_id,
+        identity=identity,
+        claims=claims,
+    )
+
+
+def security_token_of(target: str, headers: Sequence[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == "x-amz-security-token":
+            return value.strip()
+    query = urlsplit(target).query
+    if "X-Amz-Security-Token" in query:
+        for k, v in parse_qsl(query, keep_blank_values=True):
+            if k == "X-Amz-Security-Token":
+                return v
+    return None
+
+
+def authenticate(
+    rt: Runtime, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
+) -> tuple[Caller, SigV4Scope]:
+    now = rt.clock()
+    token = security_token_of(target, headers)
+    claims: SessionClaims | None = None
+    temp_secret: str | None = None
+    if token:
+        try:
+            key_id, claims = open_token(rt.ring, token)
+        except UnsealError as e:
+            raise InvalidClientTokenId(INVALID_TOKEN) from e
+        temp_secret = temporary_secret(rt.ring, key_id, claims)
+
+    entry: list[_KeyEntry] = []
+
+    def secret_for(access_key_id: str) -> str | None:
+        if not KEY_ID_MIN <= len(access_key_id) <= KEY_ID_MAX:
+            return None  # never looked up nor cached: the cache is not the attacker's to fill
+        if claims is not None:
+            return temp_secret if access_key_id == claims.access_key_id else None
+        found = long_term_entry(rt, access_key_id)
+        if found is not None:
+            entry.append(found)
+            return found.secret
+        return None
+
+    scope = verify_request(method, target, headers, body, secret_for=secret_for, now=now)
+    if claims is not None:
+        if claims.expired(now):
+            raise ExpiredToken(EXPIRED_TOKEN)
+        return caller_from_claims(rt, claims), scope
+    rt.key_usage.record(scope.access_key_id, now, scope.service, scope.region)
+    return entry[0].caller, scope
+
+
+def check_session_scope(caller: Caller, service: str, action: str) -> None:
+    """GetSessionToken credentials reach IAM only when MFA was given, and of STS only AssumeRole
+    and GetCallerIdentity (STS API reference, GetSessionToken). IAM answers the token as invalid."""
+    claims = caller.claims
+    if claims is None or claims.token_kind != "session":
+        return
+    if service == "iam" and not claims.mfa_authenticated:
+        raise InvalidClientTokenId(INVALID_TOKEN)
+    if service == "sts" and action not in ("AssumeRole", "GetCallerIdentity", "GetSessionToken"):
+        raise AccessDenied(f"Cannot call {action} with session credentials")

@@ -1,0 +1,236 @@
+"""Authorization of every call: the request context, the caller's policies, and one evaluator.
+
+Nothing here decides by itself: the decision is `rolehop.core.policy.evaluate`'s. This module only
+gathers its inputs (compiled once and cached) and turns a denial into AWS's AccessDenied message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from rolehop.core.arn import account_of
+from rolehop.core.errors import AccessDenied
+from rolehop.core.organization import organization_id
+from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
+from rolehop.services.pipeline import denials
+from rolehop.services.pipeline.call import Call, Caller
+from rolehop.services.pipeline.control_policies import RCP, SCP, control_policy_chain
+from rolehop.services.pipeline.runtime import Runtime
+from rolehop.services.ports.store import Tx
+
+ContextValue = str | Sequence[str]
+ROOT_IN_OWN_ACCOUNT = parse_policy(
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+    name="root",
+)
+_PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
+_parsed: dict[str, Policy] = {}
+
+
+def compiled(document: str, name: str) -> Policy:
+    """Each distinct policy text is compiled once per process, never per request."""
+    key = name + "\0" + document
+    policy = _parsed.get(key)
+    if policy is None:
+        if len(_parsed) > 50_000:
+            _parsed.clear()
+        policy = _parsed[key] = parse_policy(document, name=name, lenient=True)
+    return policy
+
+
+def _identity_policies(tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tuple[Policy, ...]]:
+    """(identity-based policies, permissions boundary) of a user or of the role behind a session."""
+    identity = caller.identity
+    if identity is None:
+        return (), ()
+    owners = [identity]
+    if identity.kind == "user":
+        owners += tx.groups_of(identity.unique_id)
+    docs: list[Policy] = []
+    for owner in owners:
+        for inline in tx.list_inline(owner.kind, owner.unique_id):
+            docs.append(compiled(inline.document, f"{owner.kind}/{owner.name}/{inline.name}"))
+        for managed in tx.attached_policies(owner.kind, owner.unique_id):
+            version = tx.get_version(managed.policy_id, managed.default_version_id)
+            if version is not None:
+                docs.append(compiled(version.document, managed.arn))
+    boundary: tuple[Policy, ...] = ()
+    if identity.boundary_arn:
+        limit = tx.get_policy(identity.boundary_arn)
+        version = tx.get_version(limit.policy_id, limit.default_version_id) if limit else None
+        # a boundary that no longer resolves allows nothing: fail closed
+        boundary = (compiled(version.document if version else '{"Statement":[]}', identity.boundary_arn),)
+    return tuple(docs), boundary
+
+
+def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]:
+    claims = caller.claims
+    if claims is None or (not claims.session_policy and not claims.session_policy_arns):
+        return ()
+    docs = []
+    if claims.session_policy:
+        docs.append(compiled(claims.session_policy, "session-policy"))
+    for policy_arn in claims.session_policy_arns:
+        managed = tx.get_policy(policy_arn)
+        version = tx.get_version(managed.policy_id, managed.default_version_id) if managed else None
+        if version is not None:
+            docs.append(compiled(version.document, policy_arn))
+    return tuple(docs)
+
+
+def control_policies(rt: Runtime, account_id: str, policy_type: str) -> tuple[tuple[Policy, ...], ...]:
+    """SCPs (or RCPs) binding an account, per level from the root down; () for the management account."""
+
+    def load() -> tuple[tuple[Policy, ...], ...]:
+        levels = control_policy_chain(rt, account_id, policy_type)
+        return tuple(
+            tuple(compiled(doc, f"{policy_type}/{i}") for doc in level) for i, level in enumerate(levels)
+        )
+
+    return rt.cached("control-policies", (account_id, policy_type), load)
+
+
+def policy_set(
+    rt: Runtime,
+    caller: Caller,
+    *,
+    resource_policy: Policy | None = None,
+    rcps: tuple[tuple[Policy, ...], ...] = (),
+) -> PolicySet:
+    def load() -> tuple[tuple[Policy, ...], tuple[Policy, ...], tuple[Policy, ...]]:
+        with rt.store.transaction() as tx:
+            identity, boundary = _identity_policies(tx, caller)
+            return identity, boundary, _session_policies(rt, tx, caller)
+
+    claims = caller.claims
+    # sessions of one principal with the same session policies share compiled policies
+    key = (
+        (caller.user_id, claims.session_policy, claims.session_policy_arns)
+        if claims
+        else (caller.user_id, "", ())
+    )
+    scps = control_policies(rt, caller.account_id, SCP)
+
+    def build() -> PolicySet:
+        identity, boundary, session = rt.cached("policy-sets", key, load)
+        if caller.is_root:
+            identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
+        return PolicySet(
+            identity=identity,
+            resource=resource_policy,
+            boundaries=boundary,
+            session=session,
+            scps=scps,
+            rcps=rcps,
+        )
+
+    # one PolicySet per principal and resource policy, so the engine's per-action plans are reused
+    return rt.cached("policy-set-objects", (key, resource_policy, scps, rcps), build)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def request_context(call: Call, extra: Mapping[str, ContextValue] | None = None) -> dict[str, ContextValue]:
+    caller, now = call.caller, call.now
+    ctx: dict[str, ContextValue] = {
+        "aws:PrincipalArn": caller.identity.arn
+        if caller.kind == "assumed-role" and caller.identity
+        else caller.arn,
+        "aws:PrincipalAccount": caller.account_id,
+        "aws:PrincipalType": _PRINCIPAL_TYPE[caller.kind],
+        "aws:userid": caller.user_id,
+        "aws:CurrentTime": _iso(now),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SecureTransport": "true" if call.secure_transport else "false",
+        "aws:RequestedRegion": call.region,
+        # every account rolehop serves belongs to the one organization
+        "aws:PrincipalOrgID": organization_id(call.runtime.settings.management_account_id),
+    }
+    if caller.user_name:
+        ctx["aws:username"] = caller.user_name
+    if call.source_ip:
+        ctx["aws:SourceIp"] = call.source_ip
+    claims = caller.claims
+    if claims is not None:
+        # temporary credentials always say whether MFA was used; long-term keys leave the key absent
+        ctx["aws:MultiFactorAuthPresent"] = "true" if claims.mfa_authenticated else "false"
+        ctx["aws:TokenIssueTime"] = _iso(datetime.fromtimestamp(claims.issued_at, now.tzinfo))
+        if claims.mfa_authenticated and claims.mfa_auth_time is not None:
+            ctx["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - claims.mfa_auth_time))
+        if claims.source_identity:
+            ctx["aws:SourceIdentity"] = claims.source_identity
+        for key, value in claims.tags:
+            ctx[f"aws:PrincipalTag/{key}"] = value
+    for key, value in principal_tags(call.runtime, caller).items():
+        ctx.setdefault(f"aws:PrincipalTag/{key}", value)
+    if extra:
+        ctx.update(extra)
+    return ctx
+
+
+def principal_tags(rt: Runtime, caller: Caller) -> dict[str, str]:
+    identity = caller.identity
+    if identity is None:
+        return {}
+
+    def load() -> dict[str, str]:
+        with rt.store.transaction() as tx:
+            return {t.key: t.value for t in tx.tags_of(identity.kind, identity.unique_id)}
+
+    return rt.cached("principal-tags", identity.unique_id, load)
+
+
+def decide(
+    call: Call,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+    resource_policy: Policy | None = None,
+) -> Decision:
+    caller = call.caller
+    owner = resource_account or account_of(resource) or caller.account_id
+    request = Request(
+        principal=caller.arn,
+        action=action,
+        resource=resource,
+        resource_account=owner,
+        context=request_context(call, context),
+    )
+    # RCPs guard resources of member accounts in the services that support them (of ours: STS)
+    rcps = control_policies(call.runtime, owner, RCP) if action.lower().startswith("sts:") else ()
+    return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy, rcps=rcps))
+
+
+def authorize(
+    call: Call,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+) -> None:
+    """Raises AccessDenied unless the caller may perform `action` on `resource`."""
+    caller = call.caller
+    owner = resource_account or account_of(resource) or caller.account_id
+    if caller.is_root and owner in ("aws", ""):
+        owner = caller.account_id  # AWS-managed policies and account-wide resources count as its own
+    decision = decide(call, action, resource, resource_account=owner, context=context)
+    if decision.decision != "Allowed":
+        raise denied(call, action, resource, decision, context)
+
+
+def denied(
+    call: Call,
+    action: str,
+    resource: str,
+    decision: Decision,
+    context: Mapping[str, ContextValue] | None = None,
+) -> AccessDenied:
+    """The AccessDenied for a decision, its explanation recorded under the request ID."""
+    encoded = denials.record(call, action, resource, decision, request_context(call, context))
+    return AccessDenied(denials.denial_message(call.caller.arn, action, resource, decision) + encoded)

@@ -1,0 +1,8 @@
+"""The storage ports: Protocols that say what services need from a store and nothing about how it
+keeps it. rolehop.store implements them (SQLite or PostgreSQL through SQLAlchemy).
+
+    store          Store (hands out transactions) and Tx (identities, policies, keys, MFA…)
+    organizations  OrgTx: OUs, control policies and their targets
+    audit          AuditTx: AccessDenied explanations
+    console        ConsoleStore: console sessions and role history
+"""
