@@ -29,8 +29,8 @@ demo: $(BIN)/.installed
 		$(BIN)/rolehop demo --data-dir $(DATA_DIR) --port $(DEMO_PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 types: install
 	$(BIN)/mypy

@@ -72,3 +72,25 @@ def test_services_packages_say_what_they_hold() -> None:
     for init in (SRC / "services").rglob("__init__.py"):
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
         assert len(doc.split()) >= 10, f"{init.relative_to(SRC)} needs a docstring listing what it holds"
+
+
+MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque", "bytearray"}
+MUTABLE_LITERALS = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+
+
+def module_level_mutables(path: Path) -> list[str]:
+    found = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            value = node.value
+            called = value.func.id if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) else ""
+            if isinstance(value, MUTABLE_LITERALS) or called in MUTABLE_CALLS:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} {ast.unparse(node)[:60]}")
+    return found
+
+
+def test_services_keep_no_module_level_mutable_state() -> None:
+    """State lives in Runtime (its caches are listed in pipeline/caches.py); constants are tuples or
+    MappingProxyType. The operation registry is the one exception."""
+    found = [hit for path in modules("services") for hit in module_level_mutables(path)]
+    assert found == ["services/pipeline/registry.py:16 OPERATIONS: dict[tuple[str, str], Handler] = {}"]

@@ -82,7 +82,7 @@ def test_oversized_access_key_ids_are_refused_and_never_cached(server: LiveServe
     with pytest.raises(ClientError) as exc:
         server.client("sts", huge, "whatever").get_caller_identity()
     assert code(exc) == "InvalidClientTokenId"
-    assert huge not in server.app.rt.caches.get("access-keys", {})
+    assert huge not in server.app.rt.caches.access_keys
 
 
 def test_bodies_over_a_mebibyte_are_refused_unread(server: LiveServer) -> None:

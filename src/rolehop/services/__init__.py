@@ -19,4 +19,4 @@ A new AWS service gets its own package here, imported on the line below.
 
 from rolehop.services import iam, organizations, sts
 
-__all__ = ["iam", "organizations", "sts"]
+__all__ = ("iam", "organizations", "sts")

@@ -24,7 +24,7 @@ from rolehop.services.iam import (
     users,
 )
 
-__all__ = [
+__all__ = (
     "access_keys",
     "account",
     "groups",
@@ -38,4 +38,4 @@ __all__ = [
     "policy_attachments",
     "roles",
     "users",
-]
+)

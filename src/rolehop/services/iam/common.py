@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from rolehop.core import arn
@@ -19,6 +20,10 @@ from rolehop.services.ports.store import Tx
 T = TypeVar("T")
 
 MAX_TAGS = 50
+# the parameter that names a user, group or role in its operations
+NAME_PARAM: Mapping[IdentityKind, str] = MappingProxyType(
+    {"user": "UserName", "group": "GroupName", "role": "RoleName"}
+)
 
 
 def paginate(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from rolehop.services.iam.common import (
+    NAME_PARAM,
     add_tags,
     existing,
     paginate,
@@ -17,12 +18,11 @@ from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
 Taggable = Literal["user", "role"]
-_NAME_PARAM: dict[Taggable, str] = {"user": "UserName", "role": "RoleName"}
 
 
 def _tag(call: Call, p: Params, kind: Taggable, action: str) -> Result:
     tags = tags_param(p)
-    target = existing(call, kind, p[_NAME_PARAM[kind]], action, request_tag_context(tags))
+    target = existing(call, kind, p[NAME_PARAM[kind]], action, request_tag_context(tags))
     with call.runtime.store.transaction() as tx:
         add_tags(tx, kind, target.unique_id, tags)
     call.runtime.changed()
@@ -31,7 +31,7 @@ def _tag(call: Call, p: Params, kind: Taggable, action: str) -> Result:
 
 def _untag(call: Call, p: Params, kind: Taggable, action: str) -> Result:
     keys = list(p["TagKeys"])
-    target = existing(call, kind, p[_NAME_PARAM[kind]], action, {"aws:TagKeys": keys})
+    target = existing(call, kind, p[NAME_PARAM[kind]], action, {"aws:TagKeys": keys})
     with call.runtime.store.transaction() as tx:
         present = {t.key.lower(): t.key for t in tx.tags_of(kind, target.unique_id)}
         tx.remove_tags(kind, target.unique_id, [present[k.lower()] for k in keys if k.lower() in present])
@@ -40,7 +40,7 @@ def _untag(call: Call, p: Params, kind: Taggable, action: str) -> Result:
 
 
 def _list_tags(call: Call, p: Params, kind: Taggable, action: str) -> Result:
-    target = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    target = existing(call, kind, p[NAME_PARAM[kind]], action)
     with call.runtime.store.transaction() as tx:
         tags = tx.tags_of(kind, target.unique_id)
     page, more = paginate(tags, p, key=lambda t: t.key)

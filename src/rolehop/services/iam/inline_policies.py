@@ -3,6 +3,8 @@ one implementation for the three, each operation written out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from urllib.parse import quote
 
 from rolehop.core.entities import IdentityKind, InlinePolicy
@@ -14,21 +16,22 @@ from rolehop.core.policy.validate import (
     inline_policy_too_large,
     policy_size,
 )
-from rolehop.services.iam.common import existing, paginate
+from rolehop.services.iam.common import NAME_PARAM, existing, paginate
 from rolehop.services.iam.policy_documents import checked_document, decoded
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
-_NAME_PARAM: dict[IdentityKind, str] = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
-_MAX_CHARS: dict[IdentityKind, int] = {
-    "user": USER_INLINE_MAX,
-    "group": GROUP_INLINE_MAX,
-    "role": ROLE_INLINE_MAX,
-}
+_MAX_CHARS: Mapping[IdentityKind, int] = MappingProxyType(
+    {
+        "user": USER_INLINE_MAX,
+        "group": GROUP_INLINE_MAX,
+        "role": ROLE_INLINE_MAX,
+    }
+)
 
 
 def _put(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
-    owner = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    owner = existing(call, kind, p[NAME_PARAM[kind]], action)
     document = checked_document(decoded(p["PolicyDocument"]), "identity", None, managed=False)
     with call.runtime.store.transaction() as tx:
         # the quota covers all of an identity's inline policies together
@@ -41,20 +44,20 @@ def _put(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
 
 
 def _get(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
-    owner = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    owner = existing(call, kind, p[NAME_PARAM[kind]], action)
     with call.runtime.store.transaction() as tx:
         found = tx.get_inline(kind, owner.unique_id, p["PolicyName"])
     if found is None:
         raise NoSuchEntity(f"The {kind} policy with name {p['PolicyName']} cannot be found.")
     return {
-        _NAME_PARAM[kind]: owner.name,
+        NAME_PARAM[kind]: owner.name,
         "PolicyName": found.name,
         "PolicyDocument": quote(found.document, safe=""),
     }
 
 
 def _delete(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
-    owner = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    owner = existing(call, kind, p[NAME_PARAM[kind]], action)
     with call.runtime.store.transaction() as tx:
         if tx.get_inline(kind, owner.unique_id, p["PolicyName"]) is None:
             raise NoSuchEntity(f"The {kind} policy with name {p['PolicyName']} cannot be found.")
@@ -64,7 +67,7 @@ def _delete(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
 
 
 def _list(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
-    owner = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    owner = existing(call, kind, p[NAME_PARAM[kind]], action)
     with call.runtime.store.transaction() as tx:
         names = [x.name for x in tx.list_inline(kind, owner.unique_id)]
     page, more = paginate(names, p, key=lambda n: n)

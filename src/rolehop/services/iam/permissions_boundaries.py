@@ -7,17 +7,16 @@ from dataclasses import replace
 from typing import Literal
 
 from rolehop.core.errors import NoSuchEntity
-from rolehop.services.iam.common import existing
+from rolehop.services.iam.common import NAME_PARAM, existing
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
 Bounded = Literal["user", "role"]
-_NAME_PARAM: dict[Bounded, str] = {"user": "UserName", "role": "RoleName"}
 
 
 def _put_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
     boundary = p["PermissionsBoundary"]
-    target = existing(call, kind, p[_NAME_PARAM[kind]], action, {"iam:PermissionsBoundary": boundary})
+    target = existing(call, kind, p[NAME_PARAM[kind]], action, {"iam:PermissionsBoundary": boundary})
     with call.runtime.store.transaction() as tx:
         if tx.get_policy(boundary) is None:
             raise NoSuchEntity(f"Policy {boundary} does not exist or is not attachable.")
@@ -27,7 +26,7 @@ def _put_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
 
 
 def _delete_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
-    target = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    target = existing(call, kind, p[NAME_PARAM[kind]], action)
     with call.runtime.store.transaction() as tx:
         tx.update_identity(replace(target, boundary_arn=None))
     call.runtime.changed()

@@ -7,14 +7,13 @@ from typing import Any
 
 from rolehop.core.entities import IdentityKind
 from rolehop.core.errors import LimitExceeded, NoSuchEntity
-from rolehop.services.iam.common import check_path, existing, paginate
+from rolehop.services.iam.common import NAME_PARAM, check_path, existing, paginate
 from rolehop.services.iam.policies import existing_policy
 from rolehop.services.iam.policy_documents import checked_policy_arn
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
 MANAGED_PER_IDENTITY = 10
-_NAME_PARAM: dict[IdentityKind, str] = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
 
 
 def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
@@ -22,7 +21,7 @@ def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
     target = existing(
         call,
         kind,
-        p[_NAME_PARAM[kind]],
+        p[NAME_PARAM[kind]],
         action,
         {"iam:PolicyARN": policy_arn},
     )
@@ -45,7 +44,7 @@ def _detach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
     target = existing(
         call,
         kind,
-        p[_NAME_PARAM[kind]],
+        p[NAME_PARAM[kind]],
         action,
         {"iam:PolicyARN": policy_arn},
     )
@@ -59,7 +58,7 @@ def _detach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
 
 
 def _list_attached(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
-    target = existing(call, kind, p[_NAME_PARAM[kind]], action)
+    target = existing(call, kind, p[NAME_PARAM[kind]], action)
     prefix = check_path(p.get("PathPrefix"))
     with call.runtime.store.transaction() as tx:
         attached = [a for a in tx.attached_policies(kind, target.unique_id) if a.path.startswith(prefix)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from rolehop.core.errors import ValidationError
+from rolehop.core.policy import parse_policy
 from rolehop.core.policy.validate import PolicyKind, validate_policy
-from rolehop.services.pipeline.authorize import compiled
 
 INVALID_ARN = "Invalid ARN:  Could not be parsed!"
 
@@ -14,7 +14,9 @@ INVALID_ARN = "Invalid ARN:  Could not be parsed!"
 def checked_document(document: str, kind: PolicyKind, max_chars: int | None, *, managed: bool = True) -> str:
     """Returns the document as stored (as sent) after IAM's checks; raises MalformedPolicyDocument."""
     validate_policy(document, kind, max_chars=max_chars, managed=managed)
-    compiled(document, "new")  # fail closed: what the evaluator cannot compile is never stored
+    parse_policy(
+        document, name="new", lenient=True
+    )  # fail closed: what the evaluator cannot compile is never stored
     return document
 
 

@@ -8,4 +8,4 @@ Importing the package registers every Organizations operation.
 
 from rolehop.services.organizations import accounts, organization, policies, units
 
-__all__ = ["accounts", "organization", "policies", "units"]
+__all__ = ("accounts", "organization", "policies", "units")

@@ -7,7 +7,6 @@ token alone, so the STS hot path never touches the database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from rolehop.core import arn
@@ -15,7 +14,7 @@ from rolehop.core.entities import AccessKey, Identity
 from rolehop.core.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from rolehop.core.keyring import UnsealError
 from rolehop.core.session_token import SessionClaims, open_token, temporary_secret
-from rolehop.services.pipeline.call import Caller
+from rolehop.services.pipeline.caller import Caller, LongTermKey
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.sigv4 import SigV4Scope, verify_request
 
@@ -23,12 +22,6 @@ INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN = "The security token included in the request is expired"
 SECRET_PURPOSE = b"rolehop/access-key-secret/"
 KEY_ID_MIN, KEY_ID_MAX = 16, 128  # DESIGN.md: access key IDs are 16-128 characters
-
-
-@dataclass(frozen=True)
-class _KeyEntry:
-    secret: str
-    caller: Caller
 
 
 def seal_secret(rt: Runtime, access_key_id: str, secret: str) -> bytes:
@@ -40,7 +33,7 @@ def open_secret(rt: Runtime, key: AccessKey) -> str:
     return raw.decode()
 
 
-def _load_long_term(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
+def _load_long_term(rt: Runtime, access_key_id: str) -> LongTermKey | None:
     with rt.store.transaction() as tx:
         key = tx.get_key(access_key_id)
         if key is None or key.status != "Active":
@@ -54,11 +47,11 @@ def _load_long_term(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
             if user is None:
                 return None
             caller = Caller(key.account_id, user.arn, user.unique_id, "user", access_key_id, identity=user)
-    return _KeyEntry(open_secret(rt, key), caller)
+    return LongTermKey(open_secret(rt, key), caller)
 
 
-def long_term_entry(rt: Runtime, access_key_id: str) -> _KeyEntry | None:
-    return rt.cached("access-keys", access_key_id, lambda: _load_long_term(rt, access_key_id))
+def long_term_entry(rt: Runtime, access_key_id: str) -> LongTermKey | None:
+    return rt.caches.access_keys.get(access_key_id, lambda: _load_long_term(rt, access_key_id))
 
 
 def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
@@ -72,7 +65,7 @@ def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
             with rt.store.transaction() as tx:
                 return tx.get_identity_by_id(unique_id)
 
-        identity = rt.cached("identities", unique_id, load)
+        identity = rt.caches.identities.get(unique_id, load)
         if identity is None or identity.arn != source:
             # the user or role was deleted (or replaced by a namesake) since the session began
             raise InvalidClientTokenId(INVALID_TOKEN)
@@ -113,7 +106,7 @@ def authenticate(
             raise InvalidClientTokenId(INVALID_TOKEN) from e
         temp_secret = temporary_secret(rt.ring, key_id, claims)
 
-    entry: list[_KeyEntry] = []
+    entry: list[LongTermKey] = []
 
     def secret_for(access_key_id: str) -> str | None:
         if not KEY_ID_MIN <= len(access_key_id) <= KEY_ID_MAX:

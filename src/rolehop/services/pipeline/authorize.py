@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 
 from rolehop.core.arn import account_of
 from rolehop.core.errors import AccessDenied
 from rolehop.core.organization import organization_id
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
 from rolehop.services.pipeline import denials
-from rolehop.services.pipeline.call import Call, Caller
+from rolehop.services.pipeline.caches import Levels, PrincipalKey, PrincipalPolicies
+from rolehop.services.pipeline.call import Call
+from rolehop.services.pipeline.caller import Caller
 from rolehop.services.pipeline.control_policies import RCP, SCP, control_policy_chain
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.store import Tx
@@ -24,22 +27,17 @@ ROOT_IN_OWN_ACCOUNT = parse_policy(
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
     name="root",
 )
-_PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
-_parsed: dict[str, Policy] = {}
+_PRINCIPAL_TYPE = MappingProxyType({"root": "Account", "user": "User", "assumed-role": "AssumedRole"})
 
 
-def compiled(document: str, name: str) -> Policy:
-    """Each distinct policy text is compiled once per process, never per request."""
-    key = name + "\0" + document
-    policy = _parsed.get(key)
-    if policy is None:
-        if len(_parsed) > 50_000:
-            _parsed.clear()
-        policy = _parsed[key] = parse_policy(document, name=name, lenient=True)
-    return policy
+def compiled(rt: Runtime, document: str, name: str) -> Policy:
+    """Each distinct policy text is compiled once per node, never per request."""
+    return rt.caches.compiled_policies.get(
+        (name, document), lambda: parse_policy(document, name=name, lenient=True)
+    )
 
 
-def _identity_policies(tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tuple[Policy, ...]]:
+def _identity_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tuple[Policy, ...]]:
     """(identity-based policies, permissions boundary) of a user or of the role behind a session."""
     identity = caller.identity
     if identity is None:
@@ -50,17 +48,17 @@ def _identity_policies(tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tupl
     docs: list[Policy] = []
     for owner in owners:
         for inline in tx.list_inline(owner.kind, owner.unique_id):
-            docs.append(compiled(inline.document, f"{owner.kind}/{owner.name}/{inline.name}"))
+            docs.append(compiled(rt, inline.document, f"{owner.kind}/{owner.name}/{inline.name}"))
         for managed in tx.attached_policies(owner.kind, owner.unique_id):
             version = tx.get_version(managed.policy_id, managed.default_version_id)
             if version is not None:
-                docs.append(compiled(version.document, managed.arn))
+                docs.append(compiled(rt, version.document, managed.arn))
     boundary: tuple[Policy, ...] = ()
     if identity.boundary_arn:
         limit = tx.get_policy(identity.boundary_arn)
         version = tx.get_version(limit.policy_id, limit.default_version_id) if limit else None
         # a boundary that no longer resolves allows nothing: fail closed
-        boundary = (compiled(version.document if version else '{"Statement":[]}', identity.boundary_arn),)
+        boundary = (compiled(rt, version.document if version else '{"Statement":[]}', identity.boundary_arn),)
     return tuple(docs), boundary
 
 
@@ -70,25 +68,25 @@ def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]
         return ()
     docs = []
     if claims.session_policy:
-        docs.append(compiled(claims.session_policy, "session-policy"))
+        docs.append(compiled(rt, claims.session_policy, "session-policy"))
     for policy_arn in claims.session_policy_arns:
         managed = tx.get_policy(policy_arn)
         version = tx.get_version(managed.policy_id, managed.default_version_id) if managed else None
         if version is not None:
-            docs.append(compiled(version.document, policy_arn))
+            docs.append(compiled(rt, version.document, policy_arn))
     return tuple(docs)
 
 
-def control_policies(rt: Runtime, account_id: str, policy_type: str) -> tuple[tuple[Policy, ...], ...]:
+def control_policies(rt: Runtime, account_id: str, policy_type: str) -> Levels:
     """SCPs (or RCPs) binding an account, per level from the root down; () for the management account."""
 
-    def load() -> tuple[tuple[Policy, ...], ...]:
+    def load() -> Levels:
         levels = control_policy_chain(rt, account_id, policy_type)
         return tuple(
-            tuple(compiled(doc, f"{policy_type}/{i}") for doc in level) for i, level in enumerate(levels)
+            tuple(compiled(rt, doc, f"{policy_type}/{i}") for doc in level) for i, level in enumerate(levels)
         )
 
-    return rt.cached("control-policies", (account_id, policy_type), load)
+    return rt.caches.control_policies.get((account_id, policy_type), load)
 
 
 def policy_set(
@@ -96,16 +94,16 @@ def policy_set(
     caller: Caller,
     *,
     resource_policy: Policy | None = None,
-    rcps: tuple[tuple[Policy, ...], ...] = (),
+    rcps: Levels = (),
 ) -> PolicySet:
-    def load() -> tuple[tuple[Policy, ...], tuple[Policy, ...], tuple[Policy, ...]]:
+    def load() -> PrincipalPolicies:
         with rt.store.transaction() as tx:
-            identity, boundary = _identity_policies(tx, caller)
+            identity, boundary = _identity_policies(rt, tx, caller)
             return identity, boundary, _session_policies(rt, tx, caller)
 
     claims = caller.claims
     # sessions of one principal with the same session policies share compiled policies
-    key = (
+    key: PrincipalKey = (
         (caller.user_id, claims.session_policy, claims.session_policy_arns)
         if claims
         else (caller.user_id, "", ())
@@ -113,7 +111,7 @@ def policy_set(
     scps = control_policies(rt, caller.account_id, SCP)
 
     def build() -> PolicySet:
-        identity, boundary, session = rt.cached("policy-sets", key, load)
+        identity, boundary, session = rt.caches.principal_policies.get(key, load)
         if caller.is_root:
             identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
         return PolicySet(
@@ -126,7 +124,7 @@ def policy_set(
         )
 
     # one PolicySet per principal and resource policy, so the engine's per-action plans are reused
-    return rt.cached("policy-set-objects", (key, resource_policy, scps, rcps), build)
+    return rt.caches.policy_sets.get((key, resource_policy, scps, rcps), build)
 
 
 def _iso(ts: datetime) -> str:
@@ -171,16 +169,16 @@ def request_context(call: Call, extra: Mapping[str, ContextValue] | None = None)
     return ctx
 
 
-def principal_tags(rt: Runtime, caller: Caller) -> dict[str, str]:
+def principal_tags(rt: Runtime, caller: Caller) -> Mapping[str, str]:
     identity = caller.identity
     if identity is None:
         return {}
 
-    def load() -> dict[str, str]:
+    def load() -> Mapping[str, str]:
         with rt.store.transaction() as tx:
             return {t.key: t.value for t in tx.tags_of(identity.kind, identity.unique_id)}
 
-    return rt.cached("principal-tags", identity.unique_id, load)
+    return rt.caches.principal_tags.get(identity.unique_id, load)
 
 
 def decide(

@@ -4,6 +4,8 @@ organization's root, through its OUs, to the account itself. Read by authorizati
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from rolehop.core.organization import FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, OrgPolicy, root_id
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.organizations import OrgTx
@@ -15,14 +17,26 @@ RCP_FULL_ACCESS = (
     '{"Version": "2012-10-17", "Statement": '
     '[{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
 )
-DEFAULTS = {
-    SCP: OrgPolicy(
-        FULL_AWS_ACCESS_ID, "FullAWSAccess", SCP, FULL_AWS_ACCESS, "Allows access to every operation", True
-    ),
-    RCP: OrgPolicy(
-        RCP_FULL_ACCESS_ID, "RCPFullAWSAccess", RCP, RCP_FULL_ACCESS, "Allows access to every resource", True
-    ),
-}
+DEFAULTS = MappingProxyType(
+    {
+        SCP: OrgPolicy(
+            FULL_AWS_ACCESS_ID,
+            "FullAWSAccess",
+            SCP,
+            FULL_AWS_ACCESS,
+            "Allows access to every operation",
+            True,
+        ),
+        RCP: OrgPolicy(
+            RCP_FULL_ACCESS_ID,
+            "RCPFullAWSAccess",
+            RCP,
+            RCP_FULL_ACCESS,
+            "Allows access to every resource",
+            True,
+        ),
+    }
+)
 
 
 def effective_policies(tx: OrgTx, target_id: str, policy_type: str) -> list[OrgPolicy]:

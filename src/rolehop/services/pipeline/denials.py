@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from types import MappingProxyType
 from typing import Any
 
 from rolehop.core.policy import Decision
@@ -82,14 +83,16 @@ def explain(rt: Runtime, request_id: str) -> dict[str, Any] | None:
     return json.loads(found[1]) if found else None
 
 
-_LAYER_NAMES = {
-    "identity": "identity-based policy",
-    "boundary": "permissions boundary",
-    "session": "session policy",
-    "scp": "service control policy",
-    "rcp": "resource control policy",
-    "resource": "resource-based policy",
-}
+_LAYER_NAMES = MappingProxyType(
+    {
+        "identity": "identity-based policy",
+        "boundary": "permissions boundary",
+        "session": "session policy",
+        "scp": "service control policy",
+        "rcp": "resource control policy",
+        "resource": "resource-based policy",
+    }
+)
 
 
 def denial_message(principal: str, action: str, resource: str, decision: Decision) -> str:

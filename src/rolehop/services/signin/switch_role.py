@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import MappingProxyType
 
 from rolehop.core import arn
 from rolehop.core.errors import AwsError
@@ -40,7 +41,7 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("b7ca9d", "Green"),
     ("83d4e8", "Blue"),
 )
-LEGACY_PALETTE = {"fbbf93": "Orange", "fad791": "Yellow", "99bce3": "Blue"}
+LEGACY_PALETTE = MappingProxyType({"fbbf93": "Orange", "fad791": "Yellow", "99bce3": "Blue"})
 _NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 

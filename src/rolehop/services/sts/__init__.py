@@ -8,4 +8,4 @@ Importing the package registers every STS operation.
 
 from rolehop.services.sts import assume_role, authorization_messages, caller_identity, session_token
 
-__all__ = ["assume_role", "authorization_messages", "caller_identity", "session_token"]
+__all__ = ("assume_role", "authorization_messages", "caller_identity", "session_token")

@@ -9,12 +9,13 @@ present — the user switches from an MFA session.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from rolehop.core.entities import Account, Identity
 from rolehop.services.pipeline.authorize import compiled, decide
 from rolehop.services.pipeline.call import Call
 
-ASSUMED_WITH_MFA = {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "0"}
+ASSUMED_WITH_MFA = MappingProxyType({"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "0"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class AssumableRole:
 
 
 def _may_assume(call: Call, role: Identity) -> bool:
-    trust = compiled(role.trust_policy or '{"Statement":[]}', f"{role.arn}#trust")
+    trust = compiled(call.runtime, role.trust_policy or '{"Statement":[]}', f"{role.arn}#trust")
     context = {**ASSUMED_WITH_MFA, "sts:RoleSessionName": "rolehop"}
     decision = decide(
         call,

@@ -36,7 +36,7 @@ def _role(call: Call, role_arn: str) -> Identity | None:
         with call.runtime.store.transaction() as tx:
             return tx.get_identity("role", parsed.account, parsed.resource_name)
 
-    role = call.runtime.cached("roles-by-arn", role_arn, load)  # the STS hot path reads no database
+    role = call.runtime.caches.roles_by_arn.get(role_arn, load)  # the STS hot path reads no database
     # a role ARN names its path too: a namesake on another path is not this role
     return role if role is not None and role.arn == role_arn else None
 
@@ -71,7 +71,7 @@ def _duration(call: Call, role: Identity, requested: int | None) -> int:
     return duration
 
 
-def _session_policy(p: Params) -> str:
+def _session_policy(call: Call, p: Params) -> str:
     policy = p.get("Policy") or ""
     if len(policy) > SESSION_POLICY_MAX:
         raise ValidationError(
@@ -80,7 +80,7 @@ def _session_policy(p: Params) -> str:
         )
     if policy:
         validate_policy(policy, "session")
-        compiled(policy, "session-policy")
+        compiled(call.runtime, policy, "session-policy")
     return policy
 
 
@@ -130,7 +130,7 @@ def _trusted_role(
     """The trust policy and the caller's policies decide; a role that does not exist is judged as one
     whose trust policy names nobody, so that no answer tells which roles exist."""
     trust_text = role.trust_policy if role and role.trust_policy else '{"Statement":[]}'
-    trust = compiled(trust_text, f"{role_arn}#trust")
+    trust = compiled(call.runtime, trust_text, f"{role_arn}#trust")
     account = role.account_id if role else (account_of(role_arn) or call.caller.account_id)
     context = {**_session_context(call, p), **mfa_context}
     actions = ["sts:AssumeRole"]
@@ -174,7 +174,7 @@ def assume_role(call: Call, p: Params) -> Result:
         mfa_context = {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "0"}
     role = _trusted_role(call, p["RoleArn"], found, p, mfa_context)
     duration = _duration(call, role, p.get("DurationSeconds"))
-    policy = _session_policy(p)
+    policy = _session_policy(call, p)
     policy_arns = [x["arn"] for x in p.get("PolicyArns") or []]
     tags, transitive = _tags(call, p)
     packed = _packed_size(policy, policy_arns, list(tags)) if policy or policy_arns or tags else None
