@@ -32,8 +32,12 @@ lint: install
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 
+# tests are type-checked too (not strictly), one directory at a time: each has its own conftest module
+TEST_DIRS := $(filter-out tests/__pycache__/,$(wildcard tests/*/))
 types: install
 	$(BIN)/mypy
+	MYPYPATH=src:tests $(BIN)/mypy --config-file tests/mypy.ini tests/*.py
+	for d in $(TEST_DIRS); do MYPYPATH=src:tests:$$d $(BIN)/mypy --config-file tests/mypy.ini $$d || exit 1; done
 
 unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -32,12 +32,12 @@ def server(tmp_path: Path, clock: FakeClock) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def iam(server: LiveServer):  # type: ignore[no-untyped-def]
+def iam(server: LiveServer):
     return server.client("iam")
 
 
 @pytest.fixture
-def sts(server: LiveServer):  # type: ignore[no-untyped-def]
+def sts(server: LiveServer):
     return server.client("sts")
 
 

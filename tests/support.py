@@ -106,4 +106,4 @@ class LiveServer:
 def user_keys(iam: Any, name: str) -> dict[str, str]:
     """A new IAM user and its access key (the AccessKey shape, secret included)."""
     iam.create_user(UserName=name)
-    return iam.create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]
+    return iam.create_access_key(UserName=name)["AccessKey"]

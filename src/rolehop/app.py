@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
-from rolehop.config import ServerConfig, load_keyring
+from rolehop.config import ServerConfig, load_keyring, resolve
 from rolehop.console import build_console
 from rolehop.services.admin import bootstrap
 from rolehop.services.pipeline.runtime import Clock, Runtime, Settings, system_clock
@@ -32,7 +33,7 @@ def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runti
         dev=config.dev,
         encode_denials=config.encode_denials,
     )
-    return Runtime(store, load_keyring(config.data_dir), settings, clock=clock)
+    return Runtime(store, load_keyring(config), settings, clock=clock)
 
 
 class RolehopApp:
@@ -170,13 +171,8 @@ def worker_config_json(config: ServerConfig) -> str:
 def worker_app() -> RolehopApp:
     """uvicorn's factory for `serve --workers N`: each worker builds its own runtime on the shared
     store and key ring; the parent has already migrated and bootstrapped them."""
-    from pathlib import Path
-
-    from rolehop.config import root_key_from_env
-
     fields = json.loads(os.environ[WORKER_CONFIG_ENV])
-    key_id, secret = root_key_from_env()
-    config = ServerConfig(
+    config = resolve(
         host=fields["host"],
         port=fields["port"],
         data_dir=Path(fields["data_dir"]),
@@ -184,7 +180,5 @@ def worker_app() -> RolehopApp:
         dev=fields["dev"],
         account_id=fields["account_id"],
         encode_denials=fields["encode_denials"],
-        root_access_key_id=key_id,
-        root_secret=secret,
     )
     return create_app(config)

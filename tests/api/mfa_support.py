@@ -35,7 +35,7 @@ def decode_qr(png: bytes) -> str:
     assert image.format == "PNG"
     # a phone's authenticator looks for QR codes only; zxing's other readers rarely see a spurious
     # Codabar in a QR code's modules (about one image in 5,000)
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
     return str(found[0].text)
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from support import user_keys
 
 
-def user_client(server, iam, name: str, service: str = "iam"):  # type: ignore[no-untyped-def]
+def user_client(server, iam, name: str, service: str = "iam"):
     return server.client_for(service, user_keys(iam, name))
 
 

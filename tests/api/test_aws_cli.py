@@ -11,7 +11,7 @@ from pathlib import Path
 from support import ROOT_KEY, ROOT_SECRET
 
 
-def aws(server, home: Path, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def aws(server, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         "HOME": str(home),
         "PATH": os.environ["PATH"],

@@ -21,7 +21,7 @@ DENY_GROUPS = json.dumps(
 )
 
 
-def refused(call) -> ClientError:  # type: ignore[no-untyped-def]
+def refused(call) -> ClientError:
     with pytest.raises(ClientError) as exc:
         call()
     assert exc.value.response["Error"]["Code"] == "AccessDenied"

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 
-def trust(server) -> str:  # type: ignore[no-untyped-def]
+def trust(server) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",

@@ -324,7 +324,7 @@ TRUST_ANYONE_HERE = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal":
 MFA_TRUE = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
 
-def _roles(server: LiveServer, iam) -> None:  # type: ignore[no-untyped-def]
+def _roles(server: LiveServer, iam) -> None:
     root = f"arn:aws:iam::{server.account_id}:root"
     plain = {"Version": "2012-10-17", "Statement": [{**TRUST_ANYONE_HERE, "Principal": {"AWS": root}}]}
     guarded = {

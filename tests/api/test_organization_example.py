@@ -47,7 +47,7 @@ def org(tmp_path: Path, clock: FakeClock) -> Iterator[LiveServer]:
 
 
 def user_keys(org: LiveServer, name: str) -> dict[str, str]:
-    return org.client("iam").create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]
+    return org.client("iam").create_access_key(UserName=name)["AccessKey"]
 
 
 def enrolled(org: LiveServer, name: str) -> tuple[dict[str, str], Device]:

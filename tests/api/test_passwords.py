@@ -20,9 +20,9 @@ def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
 
 
-def user_with_keys(iam, name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def user_with_keys(iam, name: str) -> dict[str, str]:
     iam.create_user(UserName=name)
-    return iam.create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]
+    return iam.create_access_key(UserName=name)["AccessKey"]
 
 
 def test_login_profile_lifecycle(server: LiveServer, iam, clock: FakeClock) -> None:

@@ -144,7 +144,7 @@ def new_user(
         iam.attach_user_policy(UserName=name, PolicyArn=policy)
     if boundary:
         iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
-    return iam.create_access_key(UserName=name)["AccessKey"]  # type: ignore[no-any-return]
+    return iam.create_access_key(UserName=name)["AccessKey"]
 
 
 def test_root(server: LiveServer) -> None:

@@ -18,7 +18,7 @@ def allow(action: str, condition: dict[str, Any]) -> str:
     )
 
 
-def user_with(server, iam, name: str, policy: str):  # type: ignore[no-untyped-def]
+def user_with(server, iam, name: str, policy: str):
     iam.create_user(UserName=name)
     iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy)
     return server.client_for("iam", iam.create_access_key(UserName=name)["AccessKey"])

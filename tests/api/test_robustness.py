@@ -28,7 +28,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def signed_post(server, service: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+def signed_post(server, service: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     req = AWSRequest("POST", server.url + "/", data=body, headers=headers)
     SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), service, "us-east-1").add_auth(req)
     return post(server.url + "/", body, dict(req.headers))

@@ -25,11 +25,16 @@ def test_console_url_follows_the_federation_protocol(
 ) -> None:
     configure(alice, org, clock, monkeypatch)
     opened: list[str] = []
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
     result = invoke(
         ["console", "production-admin", "--destination", "/iam/roles"],
         clock=clock,
         prompts=codes_of(alice.device),
-        browser=lambda url: opened.append(url) is None,
+        browser=browser,
     )
     assert result.exit_code == 0, result.output
     assert "opened the console as production-admin" in result.stderr

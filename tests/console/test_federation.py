@@ -40,14 +40,14 @@ def ops(org: LiveServer) -> dict[str, Any]:
     )
     iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST), MaxSessionDuration=7200)
     iam.attach_role_policy(RoleName=ROLE, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    return iam.create_access_key(UserName="ops")["AccessKey"]  # type: ignore[no-any-return]
+    return iam.create_access_key(UserName="ops")["AccessKey"]
 
 
 def role_credentials(org: LiveServer, keys: dict[str, Any], **extra: Any) -> dict[str, Any]:
     sts = org.client_for("sts", keys)
-    return sts.assume_role(  # type: ignore[no-any-return]
-        RoleArn=f"arn:aws:iam::{AK}:role/{ROLE}", RoleSessionName="ops-console", **extra
-    )["Credentials"]
+    return sts.assume_role(RoleArn=f"arn:aws:iam::{AK}:role/{ROLE}", RoleSessionName="ops-console", **extra)[
+        "Credentials"
+    ]
 
 
 def session_param(creds: dict[str, Any]) -> str:

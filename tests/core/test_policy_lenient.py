@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from rolehop.core.errors import MalformedPolicyDocument
@@ -10,7 +12,7 @@ from rolehop.core.policy import PolicySet, Request, evaluate, parse_policy
 UNREADABLE_DATE = {"DateGreaterThan": {"aws:CurrentTime": "01T"}}
 
 
-def doc(effect: str, condition: dict[str, object]) -> dict[str, object]:
+def doc(effect: str, condition: Mapping[str, object]) -> dict[str, object]:
     return {
         "Version": "2012-10-17",
         "Statement": [{"Effect": effect, "Action": "s3:*", "Resource": "*", "Condition": condition}],

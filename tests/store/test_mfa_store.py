@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -66,15 +67,7 @@ def test_mfa_devices_round_trip_assign_and_names_ignore_case(store_url: str) -> 
         assert got == _device()
         assert got is not None and "sealed" not in repr(got)
         tx.update_mfa_device(
-            MfaDevice(
-                **{
-                    **_fields(got),
-                    "user_id": USER.unique_id,
-                    "enable_date": NOW,
-                    "last_step": 5,
-                    "drift_steps": -2,
-                }
-            )
+            replace(got, user_id=USER.unique_id, enable_date=NOW, last_step=5, drift_steps=-2)
         )
     with store.transaction() as tx:
         [mine] = tx.mfa_devices_of(USER.unique_id)
@@ -92,10 +85,6 @@ def test_mfa_devices_round_trip_assign_and_names_ignore_case(store_url: str) -> 
         tx.delete_mfa_device(device.device_id)
         assert tx.get_mfa_device(SERIAL) is None
     store.close()
-
-
-def _fields(device: MfaDevice) -> dict[str, object]:
-    return {f: getattr(device, f) for f in MfaDevice.__dataclass_fields__}
 
 
 def test_replay_guard_accepts_each_step_once(store_url: str) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from rolehop.cli.org_cmds import with_store_options
-from rolehop.config import ServerConfig
+from rolehop.cli.store_options import with_store_options
+from rolehop.config import resolve
 
 _LAYERS = {
     "identity": "identity-based policies",
@@ -53,12 +53,12 @@ def render(details: dict[str, Any]) -> str:
 @click.argument("request_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @with_store_options
-def explain(request_id: str, as_json: bool, database_url: str | None, data_dir: Path) -> None:
+def explain(request_id: str, as_json: bool, database_url: str | None, data_dir: Path | None) -> None:
     """Show why the request REQUEST-ID was denied: matched statements and the layer lacking an Allow."""
     from rolehop.app import build_runtime
     from rolehop.services.pipeline.denials import explain as lookup
 
-    rt = build_runtime(ServerConfig(data_dir=data_dir, database_url=database_url))
+    rt = build_runtime(resolve(data_dir=data_dir, database_url=database_url))
     try:
         details = lookup(rt, request_id)
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -13,8 +12,9 @@ from rolehop.cli.explain_cmd import explain
 from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
+from rolehop.cli.store_options import DATA_DIR_HELP, DATABASE_URL_HELP
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
-from rolehop.config import DEFAULT_PORT, ServerConfig, root_key_from_env
+from rolehop.config import DEFAULT_PORT, resolve
 
 
 @click.group()
@@ -26,16 +26,8 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
-@click.option(
-    "--database-url", envvar="ROLEHOP_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in the data dir)."
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    envvar="ROLEHOP_DATA_DIR",
-    help="Where the SQLite store and key ring live "
-    "[default: .rolehop; with --dev, a fresh temporary directory].",
-)
+@click.option("--database-url", help=DATABASE_URL_HELP)
+@click.option("--data-dir", type=click.Path(path_type=Path), help=DATA_DIR_HELP)
 @click.option(
     "--dev", is_flag=True, help="Development mode: /_rolehop/reset, account 123456789012 by default."
 )
@@ -64,23 +56,17 @@ def serve(
     workers: int,
 ) -> None:
     """Serve the AWS API and the console on one port."""
-    if data_dir is None:
-        # a dev server starts empty every time, like an emulator; a real one keeps its data
-        data_dir = Path(tempfile.mkdtemp(prefix="rolehop-dev-")) if dev else Path(".rolehop")
     import uvicorn
 
     from rolehop.app import WORKER_CONFIG_ENV, create_app, worker_config_json
 
-    key_id, secret = root_key_from_env()
-    config = ServerConfig(
+    config = resolve(
         host=host,
         port=port,
         data_dir=data_dir,
         database_url=database_url,
         dev=dev,
         account_id=account_id,
-        root_access_key_id=key_id,
-        root_secret=secret,
         encode_denials=encoded_denials,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from rolehop.cli.org_cmds import with_store_options
+from rolehop.cli.store_options import with_store_options
 
 ATTEMPTS = 3
 
@@ -131,14 +131,14 @@ def enroll(
 @click.argument("user_name")
 @click.option("--account-id", help="The user's account (default: the management account).")
 @with_store_options
-def reset(user_name: str, account_id: str | None, database_url: str | None, data_dir: Path) -> None:
+def reset(user_name: str, account_id: str | None, database_url: str | None, data_dir: Path | None) -> None:
     """Remove USER's MFA devices and lift their throttling, so that they can enroll again."""
     from rolehop.app import build_runtime
-    from rolehop.config import ServerConfig
+    from rolehop.config import resolve
     from rolehop.core.errors import AwsError
     from rolehop.services.iam.mfa import reset_user_mfa
 
-    rt = build_runtime(ServerConfig(data_dir=data_dir, database_url=database_url))
+    rt = build_runtime(resolve(data_dir=data_dir, database_url=database_url))
     try:
         if account_id is None:
             with rt.store.transaction() as tx:

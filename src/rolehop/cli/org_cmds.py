@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 import yaml
 
-from rolehop.config import ServerConfig, root_key_from_env
+from rolehop.cli.store_options import with_store_options
+from rolehop.config import ServerConfig, resolve
 from rolehop.services.admin.apply import Spec, SpecError, apply_spec, parse_spec
-
-store_options = [
-    click.option(
-        "--database-url",
-        envvar="ROLEHOP_DATABASE_URL",
-        help="SQLAlchemy URL (default: SQLite in the data dir).",
-    ),
-    click.option(
-        "--data-dir",
-        default=".rolehop",
-        show_default=True,
-        type=click.Path(path_type=Path),
-        envvar="ROLEHOP_DATA_DIR",
-    ),
-]
-
-
-def with_store_options(f: Any) -> Any:
-    for option in reversed(store_options):
-        f = option(f)
-    return f
 
 
 def read_spec(file: Path) -> Spec:
@@ -44,22 +24,15 @@ def read_spec(file: Path) -> Spec:
         raise click.ClickException(f"{file}: {e}") from e
 
 
-def apply_file(file: Path, database_url: str | None, data_dir: Path) -> tuple[ServerConfig, list[str]]:
+def apply_file(file: Path, database_url: str | None, data_dir: Path | None) -> tuple[ServerConfig, list[str]]:
     from rolehop.app import build_runtime
     from rolehop.services.admin import bootstrap
 
     spec = read_spec(file)
-    key_id, secret = root_key_from_env()
-    config = ServerConfig(
-        data_dir=data_dir,
-        database_url=database_url,
-        account_id=str(spec.management["id"]),
-        root_access_key_id=key_id,
-        root_secret=secret,
-    )
+    config = resolve(database_url=database_url, data_dir=data_dir, account_id=str(spec.management["id"]))
     rt = build_runtime(config)
     try:
-        bootstrap.bootstrap(rt, key_id, secret.reveal() or None)
+        bootstrap.bootstrap(rt, config.root_access_key_id, config.root_secret.reveal() or None)
         return config, apply_spec(rt, spec)
     except SpecError as e:
         raise click.ClickException(f"{file}: {e}") from e
@@ -70,7 +43,7 @@ def apply_file(file: Path, database_url: str | None, data_dir: Path) -> tuple[Se
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_store_options
-def apply(file: Path, database_url: str | None, data_dir: Path) -> None:
+def apply(file: Path, database_url: str | None, data_dir: Path | None) -> None:
     """Create or update the organization FILE describes (idempotent; all or nothing)."""
     _config, changes = apply_file(file, database_url, data_dir)
     if not changes:
@@ -91,7 +64,7 @@ def apply(file: Path, database_url: str | None, data_dir: Path) -> None:
 )
 @click.option("--port", default=4640, show_default=True, type=int)
 @with_store_options
-def demo(file: Path, port: int, database_url: str | None, data_dir: Path) -> None:
+def demo(file: Path, port: int, database_url: str | None, data_dir: Path | None) -> None:
     """Apply the example organization and serve it, printing how to connect."""
     import uvicorn
 
@@ -99,14 +72,7 @@ def demo(file: Path, port: int, database_url: str | None, data_dir: Path) -> Non
 
     config, changes = apply_file(file, database_url, data_dir)
     click.echo(f"Applied {file}: {len(changes)} change(s)." if changes else f"{file} already applied.")
-    config = ServerConfig(
-        port=port,
-        data_dir=data_dir,
-        database_url=database_url,
-        account_id=config.account_id,
-        root_access_key_id=config.root_access_key_id,
-        root_secret=config.root_secret,
-    )
+    config = replace(config, port=port)
     app = create_app(config)
     url = f"http://127.0.0.1:{port}"
     spec = read_spec(file)
