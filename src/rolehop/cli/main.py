@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from rolehop.cli.backup_cmd import backup_command, restore_command
 from rolehop.cli.explain_cmd import explain
 from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.org_cmds import apply, demo
@@ -96,6 +97,8 @@ def serve(
 main.add_command(policy)
 main.add_command(apply)
 main.add_command(explain)
+main.add_command(backup_command)
+main.add_command(restore_command)
 main.add_command(demo)
 main.add_command(mfa)
 main.add_command(configure)
