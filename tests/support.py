@@ -14,8 +14,8 @@ import boto3
 import uvicorn
 from botocore.config import Config
 
-from rolehop.app import RolehopApp, build_runtime
-from rolehop.config import Secret, ServerConfig
+from rolehop.app import UVICORN_OPTIONS, RolehopApp, build_runtime
+from rolehop.config import DEFAULT_BODY_TIMEOUT, Network, Secret, ServerConfig
 
 ROOT_KEY = "AKIAROLEHOPTESTROOT1"
 ROOT_SECRET = "test/root/secret/0123456789abcdefghijklmn"
@@ -43,6 +43,8 @@ class LiveServer:
         database_url: str | None = None,
         account_id: str | None = None,
         encode_denials: bool = False,
+        forwarded_allow_ips: tuple[Network, ...] = (),
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         self.clock = clock
         self.config = ServerConfig(
@@ -53,13 +55,18 @@ class LiveServer:
             account_id=account_id,
             root_access_key_id=ROOT_KEY,
             root_secret=Secret(ROOT_SECRET),
+            forwarded_allow_ips=forwarded_allow_ips,
+            body_timeout=body_timeout,
         )
         self.app = RolehopApp(build_runtime(self.config, clock=clock), self.config)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        # the same uvicorn settings as `rolehop serve`
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="on", **UVICORN_OPTIONS
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()

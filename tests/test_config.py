@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import ast
 import shutil
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from rolehop.cli.main import main
 from rolehop.config import (
+    BODY_TIMEOUT_ENV,
     DATA_DIR_ENV,
     DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
+    FORWARDED_ALLOW_IPS_ENV,
     MASTER_KEY_ENV,
     ROOT_KEY_ID_ENV,
     ROOT_SECRET_ENV,
+    ConfigError,
     load_keyring,
     resolve,
 )
@@ -47,6 +53,46 @@ def test_defaults_apply_when_neither_is_given(tmp_path: Path) -> None:
         False,
         False,
     )
+
+
+def test_proxies_and_the_body_timeout_follow_the_same_rule() -> None:
+    env = {FORWARDED_ALLOW_IPS_ENV: "10.0.0.0/8", BODY_TIMEOUT_ENV: "12.5"}
+    flagged = resolve(forwarded_allow_ips="192.0.2.10, 2001:db8::/32", body_timeout=3, environ=env)
+    assert flagged.forwarded_allow_ips == (ip_network("192.0.2.10"), ip_network("2001:db8::/32"))
+    assert flagged.body_timeout == 3
+    from_env = resolve(environ=env)
+    assert (from_env.forwarded_allow_ips, from_env.body_timeout) == ((ip_network("10.0.0.0/8"),), 12.5)
+    # no proxy is believed unless named; an empty flag names none, whatever the environment says
+    assert resolve(environ={}).forwarded_allow_ips == () and resolve(environ={}).body_timeout == 30
+    assert resolve(forwarded_allow_ips="", environ=env).forwarded_allow_ips == ()
+    assert resolve(environ={FORWARDED_ALLOW_IPS_ENV: "", BODY_TIMEOUT_ENV: ""}).body_timeout == 30
+
+
+@pytest.mark.parametrize(
+    ("flags", "env"),
+    [
+        ({"forwarded_allow_ips": "10.0.0.1/8"}, {}),  # host bits set: a typo, not a network
+        ({"forwarded_allow_ips": "*"}, {}),
+        ({}, {FORWARDED_ALLOW_IPS_ENV: "proxy.example.com"}),
+        ({"body_timeout": 0}, {}),
+        ({"body_timeout": float("nan")}, {}),
+        ({}, {BODY_TIMEOUT_ENV: "30s"}),
+        ({}, {BODY_TIMEOUT_ENV: "-1"}),
+    ],
+)
+def test_a_value_a_setting_cannot_take_is_refused(flags: dict[str, Any], env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        resolve(environ=env, **flags)
+
+
+def test_serve_refuses_a_bad_setting_before_starting(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--data-dir", str(tmp_path), "--forwarded-allow-ips", "10.0.0.1/8"]
+    )
+    assert result.exit_code == 2 and "'10.0.0.1/8' is not an IP address or CIDR block" in result.output
+    result = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path)], env={BODY_TIMEOUT_ENV: "0"})
+    assert result.exit_code == 2 and "body-timeout" in result.output
+    assert not (tmp_path / "rolehop.db").exists()
 
 
 def test_empty_variables_count_as_unset() -> None:
@@ -87,7 +133,15 @@ def test_commands_take_the_store_flags_without_reading_the_environment_themselve
 
 
 def test_only_config_reads_the_servers_environment_variables() -> None:
-    names = {DATABASE_URL_ENV, DATA_DIR_ENV, ROOT_KEY_ID_ENV, ROOT_SECRET_ENV, MASTER_KEY_ENV}
+    names = {
+        DATABASE_URL_ENV,
+        DATA_DIR_ENV,
+        FORWARDED_ALLOW_IPS_ENV,
+        BODY_TIMEOUT_ENV,
+        ROOT_KEY_ID_ENV,
+        ROOT_SECRET_ENV,
+        MASTER_KEY_ENV,
+    }
     for path in SRC.rglob("*.py"):
         if path.name == "config.py":
             continue

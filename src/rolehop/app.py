@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from rolehop.config import ServerConfig, load_keyring, resolve
 from rolehop.console import build_console
+from rolehop.offload import LoopGuardedStore, Offload, hot_path
 from rolehop.services.admin import bootstrap
 from rolehop.services.pipeline.runtime import Clock, Runtime, Settings, system_clock
 from rolehop.store.console_store import SqlConsoleStore
 from rolehop.store.sql import SqlStore
 from rolehop.wire.api import MAX_BODY, Api, HttpRequest, HttpResponse, header_pairs, is_api_request
 from rolehop.wire.extensions import EXTENSION_PATHS, handle_extension
+from rolehop.wire.forwarded import behind_proxies
 from rolehop.wire.models import warm_up
 
 Scope = MutableMapping[str, Any]
@@ -23,11 +27,19 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+# How uvicorn serves the app, under `serve` and in tests alike. Its own proxy_headers stays off: by
+# default it believes X-Forwarded-* from 127.0.0.1; the app reads them itself, from the proxies named
+# in ServerConfig.forwarded_allow_ips only. An idle keep-alive connection closes after 5 s; past 1,000
+# connections or requests a process answers 503 rather than run out of file descriptors.
+UVICORN_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {"proxy_headers": False, "timeout_keep_alive": 5, "limit_concurrency": 1000}
+)
+
 
 def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runtime:
     warm_up()  # build every operation's codec plan now (once per process), not on a first request
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlStore(config.store_url)
+    store = LoopGuardedStore(SqlStore(config.store_url))  # see offload: the STS hot path's guard
     settings = Settings(
         management_account_id=config.management_account_id,
         dev=config.dev,
@@ -42,6 +54,7 @@ class RolehopApp:
         self.config = config
         self.api = Api(runtime)
         self.console = build_console(runtime, SqlConsoleStore.sharing(runtime.store))
+        self.offload = Offload(runtime.store)
         self.bootstrap()
 
     def bootstrap(self) -> None:
@@ -53,7 +66,12 @@ class RolehopApp:
             return
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
+        scope = behind_proxies(scope, self.config.forwarded_allow_ips)
+        try:
+            body = await _read_body(receive, self.config.body_timeout)
+        except TimeoutError:
+            await _respond(send, _body_timed_out(self.config.body_timeout))
+            return
         if body is None:
             await _respond(send, _json(413, {"error": f"request body larger than {MAX_BODY} bytes"}))
             return
@@ -69,7 +87,10 @@ class RolehopApp:
         if self.is_console(req):
             await self.console(scope, _replay(body, receive), send)
             return
-        await _respond(send, self.route(req))
+        # route() may block (the store, argon2, large policies): a worker thread runs it, and the STS
+        # hot path is tried on the loop first (offload)
+        loop_first = hot_path(req.body, req.query_string, req.header("x-amz-target"))
+        await _respond(send, await self.offload.run(lambda: self.route(req), loop_first=loop_first))
 
     def is_console(self, req: HttpRequest) -> bool:
         """DESIGN.md: what is not the API (nor /_rolehop/) is the console. /federation is the console's
@@ -101,6 +122,7 @@ class RolehopApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.rt.key_usage.flush()
+                self.rt.denial_log.flush(self.rt.clock())  # summarize the log lines held back
                 self.rt.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -110,19 +132,28 @@ def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
     return HttpResponse(status, json.dumps(payload).encode(), [("content-type", "application/json")])
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or None once it passes MAX_BODY: nobody may make the server buffer more."""
+async def _read_body(receive: Receive, timeout: float) -> bytes | None:
+    """The whole body, or None once it passes MAX_BODY: nobody may make the server buffer more.
+    Raises TimeoutError when it has not all arrived within `timeout` seconds: a client that stalls
+    (or trickles) must not hold a request open for as long as it likes."""
     chunks = []
     size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+
+def _body_timed_out(timeout: float) -> HttpResponse:
+    """408, and the connection closes: the rest of the stalled body will not be read."""
+    body = json.dumps({"error": f"request body not received within {timeout:g} seconds"}).encode()
+    return HttpResponse(408, body, [("content-type", "application/json"), ("connection", "close")])
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -164,6 +195,8 @@ def worker_config_json(config: ServerConfig) -> str:
             "dev": config.dev,
             "account_id": config.account_id,
             "encode_denials": config.encode_denials,
+            "forwarded_allow_ips": ",".join(str(network) for network in config.forwarded_allow_ips),
+            "body_timeout": config.body_timeout,
         }
     )
 
@@ -180,5 +213,7 @@ def worker_app() -> RolehopApp:
         dev=fields["dev"],
         account_id=fields["account_id"],
         encode_denials=fields["encode_denials"],
+        forwarded_allow_ips=fields["forwarded_allow_ips"],
+        body_timeout=fields["body_timeout"],
     )
     return create_app(config)

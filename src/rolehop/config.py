@@ -4,11 +4,13 @@ Secrets are wrapped so they never print."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from rolehop.core.keyring import KeyRing, key_line, keyring_from_text
@@ -17,14 +19,24 @@ DEFAULT_PORT = 4640
 DEFAULT_DATA_DIR = Path(".rolehop")
 DEV_ACCOUNT_ID = "123456789012"
 ORG_ACCOUNT_ID = "777764040422"  # the access guide's management account (AK)
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds to receive a request's body, once its headers are in
 
-# environment variables: the first two stand in for --database-url and --data-dir; the others have
-# no flag (a secret on a command line is visible to every user of the machine)
+# environment variables: the first four stand in for --database-url, --data-dir,
+# --forwarded-allow-ips and --body-timeout; the others have no flag (a secret on a command line is
+# visible to every user of the machine)
 DATABASE_URL_ENV = "ROLEHOP_DATABASE_URL"
 DATA_DIR_ENV = "ROLEHOP_DATA_DIR"
+FORWARDED_ALLOW_IPS_ENV = "ROLEHOP_FORWARDED_ALLOW_IPS"
+BODY_TIMEOUT_ENV = "ROLEHOP_BODY_TIMEOUT"
 ROOT_KEY_ID_ENV = "ROLEHOP_ROOT_ACCESS_KEY_ID"
 ROOT_SECRET_ENV = "ROLEHOP_ROOT_SECRET_ACCESS_KEY"
 MASTER_KEY_ENV = "ROLEHOP_MASTER_KEY"
+
+Network = IPv4Network | IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting's value is not one it can take; the command reports it and does not start."""
 
 
 class Secret:
@@ -59,6 +71,9 @@ class ServerConfig:
     root_secret: Secret = field(default_factory=lambda: Secret(""))
     master_key: Secret = field(default_factory=lambda: Secret(""))
     encode_denials: bool = False
+    # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (none by default)
+    forwarded_allow_ips: tuple[Network, ...] = ()
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
 
     @property
     def store_url(self) -> str:
@@ -80,12 +95,19 @@ def resolve(
     port: int = DEFAULT_PORT,
     account_id: str | None = None,
     encode_denials: bool = False,
+    forwarded_allow_ips: str | None = None,
+    body_timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ServerConfig:
     """The settings of a command: each flag (None when not given) wins over its environment
     variable, which wins over the default. Without either, a dev server gets a fresh temporary
-    data directory (it starts empty every time, like an emulator); anything else `.rolehop`."""
+    data directory (it starts empty every time, like an emulator); anything else `.rolehop`.
+    Raises ConfigError for a value a setting cannot take."""
     env = os.environ if environ is None else environ
+    if forwarded_allow_ips is None:
+        forwarded_allow_ips = env.get(FORWARDED_ALLOW_IPS_ENV, "")
+    if body_timeout is None:
+        body_timeout = _seconds(env.get(BODY_TIMEOUT_ENV) or str(DEFAULT_BODY_TIMEOUT))
     chosen_dir = data_dir or (Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else None)
     if chosen_dir is None:
         chosen_dir = Path(tempfile.mkdtemp(prefix="rolehop-dev-")) if dev else DEFAULT_DATA_DIR
@@ -100,7 +122,40 @@ def resolve(
         root_secret=Secret(env.get(ROOT_SECRET_ENV, "")),
         master_key=Secret(env.get(MASTER_KEY_ENV, "")),
         encode_denials=encode_denials,
+        forwarded_allow_ips=parse_networks(forwarded_allow_ips),
+        body_timeout=_positive(body_timeout),
     )
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR blocks ("10.0.0.5, 192.168.0.0/16"); "" names none. A block
+    with host bits set ("10.0.0.5/8") is refused: it is more likely a typo than a wish."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ip_network(item))
+        except ValueError:
+            raise ConfigError(f"forwarded-allow-ips: {item!r} is not an IP address or CIDR block") from None
+    return tuple(networks)
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"body-timeout: {text!r} is not a number of seconds") from None
+
+
+def _positive(seconds: float) -> float:
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"body-timeout: {seconds} is not a positive number of seconds")
+    return seconds
+
+
+def keyring_file(config: ServerConfig) -> Path:
+    return config.data_dir / "keyring"
 
 
 def load_keyring(config: ServerConfig) -> KeyRing:
@@ -108,10 +163,20 @@ def load_keyring(config: ServerConfig) -> KeyRing:
     0600 on first start."""
     if config.master_key:
         return keyring_from_text(config.master_key.reveal())
-    path = config.data_dir / "keyring"
+    path = keyring_file(config)
     if not path.exists():
         config.data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(key_line("k1", secrets.token_bytes(32)) + "\n")
     return keyring_from_text(path.read_text())
+
+
+def save_keyring(config: ServerConfig, ring: KeyRing) -> None:
+    """Replaces the key file in one step (a node reading it sees the old ring or the new, never half)."""
+    path = keyring_file(config)
+    staged = path.with_name(path.name + ".new")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(ring.to_text())
+    os.replace(staged, path)

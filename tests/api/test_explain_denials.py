@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +13,10 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from support import FakeClock, LiveServer
+from rolehop.services.pipeline.denial_log import LOG_BURST, LOG_WINDOW
+from rolehop.services.pipeline.denials import AGGREGATE_WINDOW, REPEAT_IDS_KEPT
+from rolehop.services.pipeline.denials import explain as explain_denial
+from support import FakeClock, LiveServer, user_keys
 
 DENY_GROUPS = json.dumps(
     {
@@ -84,3 +89,98 @@ def test_encoded_message_decodes_with_permission(encoding_server: LiveServer) ->
     with pytest.raises(ClientError) as exc:
         encoding_server.client("sts").decode_authorization_message(EncodedMessage=encoded[:-4] + "AAAA")
     assert exc.value.response["Error"]["Code"] == "InvalidAuthorizationMessageException"
+
+
+# Finding 7 (issue 15): one key repeating a denied call wrote a row and a log line per request.
+
+
+def denial_rows(server: LiveServer) -> int:
+    """Rows in every denial table of the server's SQLite store."""
+    conn = sqlite3.connect(server.config.data_dir / "rolehop.db")
+    try:
+        names = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'denial%'")
+        return sum(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for (name,) in list(names))
+    finally:
+        conn.close()
+
+
+def request_id(error: ClientError) -> str:
+    return str(error.response["ResponseMetadata"]["RequestId"])
+
+
+def test_identical_denials_are_one_row_with_a_count_and_their_request_ids_resolve(
+    server: LiveServer, iam
+) -> None:
+    dora = server.client_for("iam", user_keys(iam, "dora"))
+    repeats = REPEAT_IDS_KEPT + 10
+    ids = [request_id(refused(dora.list_users)) for _ in range(repeats)]
+    other = request_id(refused(dora.list_roles))  # another action: a denial of its own
+    assert denial_rows(server) <= 2 + REPEAT_IDS_KEPT  # two aggregates, a bounded set of repeat IDs
+    first = explain_denial(server.app.rt, ids[0])
+    assert first is not None and first["requestId"] == ids[0]
+    assert first["repeats"]["count"] == repeats and first["repeats"]["lastRequestId"] == ids[-1]
+    # the first repeats and the latest stay resolvable, each under its own request ID
+    for rid in (ids[1], ids[REPEAT_IDS_KEPT], ids[-1]):
+        found = explain_denial(server.app.rt, rid)
+        assert found is not None and found["requestId"] == rid
+        assert found["context"]["action"] == "iam:ListUsers" and found["repeats"]["firstRequestId"] == ids[0]
+    assert explain_denial(server.app.rt, ids[REPEAT_IDS_KEPT + 1]) is None  # past the bound
+    alone = explain_denial(server.app.rt, other)
+    assert alone is not None and alone["context"]["action"] == "iam:ListRoles"
+    assert alone["repeats"]["count"] == 1
+    result = explain(server, ids[-1])
+    assert result.returncode == 0, result.stderr
+    assert f"denied {repeats} times" in result.stdout and ids[0] in result.stdout
+
+
+def test_a_repeat_after_the_window_opens_a_new_row_and_retention_still_applies(
+    server: LiveServer, iam, clock: FakeClock
+) -> None:
+    dora = server.client_for("iam", user_keys(iam, "dora"))
+    old = request_id(refused(dora.list_users))
+    clock.advance(AGGREGATE_WINDOW.total_seconds() + 1)
+    later = request_id(refused(dora.list_users))
+    found = explain_denial(server.app.rt, later)
+    assert found is not None and found["repeats"]["count"] == 1 and found["requestId"] == later
+    clock.advance(30 * 24 * 3600 + 1)  # past the retention of both
+    refused(dora.list_users)
+    assert explain_denial(server.app.rt, old) is None and explain_denial(server.app.rt, later) is None
+
+
+def denial_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "rolehop.denials"]
+
+
+def test_denial_log_lines_are_limited_per_principal_and_summarized(
+    server: LiveServer, iam, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rolehop.denials")
+    dora = server.client_for("iam", user_keys(iam, "dora"))
+    eve = server.client_for("iam", user_keys(iam, "eve"))
+    for _ in range(LOG_BURST + 20):
+        refused(dora.list_users)
+    refused(eve.list_users)  # someone else's denial is still logged during dora's flood
+    lines = denial_lines(caplog)
+    assert sum(":user/dora" in line for line in lines) <= LOG_BURST + 1  # the burst, and a notice
+    assert sum(line.startswith("AccessDenied ") and ":user/eve" in line for line in lines) == 1
+    caplog.clear()
+    clock.advance(LOG_WINDOW.total_seconds() + 1)
+    refused(dora.list_users)
+    summary, line = denial_lines(caplog)
+    assert "20 more AccessDenied" in summary and ":user/dora" in summary and "iam:ListUsers" in summary
+    assert line.startswith("AccessDenied ") and ":user/dora" in line
+    caplog.clear()
+    for _ in range(LOG_BURST + 4):  # with the line above, 5 past the burst
+        refused(dora.list_users)
+    server.stop()  # what was held back is summarized when the server stops
+    assert any("5 more AccessDenied" in line for line in denial_lines(caplog))
+
+
+def test_each_repeated_denial_carries_its_own_encoded_message(encoding_server: LiveServer) -> None:
+    iam = encoding_server.client("iam")
+    eve = encoding_server.client_for("iam", user_keys(iam, "eve"))
+    sts = encoding_server.client("sts")
+    for error in (refused(eve.list_users), refused(eve.list_users)):  # one aggregate in the store
+        encoded = error.response["Error"]["Message"].split("Encoded authorization failure message: ", 1)[1]
+        decoded = json.loads(sts.decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+        assert decoded["requestId"] == request_id(error)

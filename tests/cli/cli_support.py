@@ -86,11 +86,14 @@ class Calls:
         route = server.app.route
 
         def counting(req: HttpRequest) -> HttpResponse:
+            # counted once answered: a hot-path request tried on the event loop may start over in a
+            # thread (rolehop.offload), and that is still one request
+            response = route(req)
             params = parse_qs(req.query_string)
             if req.body and b"=" in req.body:
                 params.update(parse_qs(req.body.decode("utf-8", "replace")))
             self.actions[params.get("Action", [req.path])[0]] += 1
-            return route(req)
+            return response
 
         server.app.route = counting  # type: ignore[method-assign]
 

@@ -30,6 +30,13 @@ def render(details: dict[str, Any]) -> str:
         f"  action:    {ctx['action']}",
         f"  resource:  {ctx['resource']}",
     ]
+    repeats = details.get("repeats", {"count": 1})
+    if repeats["count"] > 1:
+        lines.append(
+            f"  repeated: denied {repeats['count']} times from {repeats['eventFirstSeen']} to "
+            f"{repeats['eventLastSeen']} (first request {repeats['firstRequestId']}, last "
+            f"{repeats['lastRequestId']}); the explanation and request context are the first's"
+        )
     if details["explicitDeny"]:
         lines.append(
             "  denied by a Deny statement in: " + ", ".join(_LAYERS.get(x, x) for x in details["deniedIn"])

@@ -10,12 +10,20 @@ import click
 
 from rolehop.cli.backup_cmd import backup_command, restore_command
 from rolehop.cli.explain_cmd import explain
+from rolehop.cli.keys_cmd import keys
 from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
 from rolehop.cli.store_options import DATA_DIR_HELP, DATABASE_URL_HELP
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
-from rolehop.config import DEFAULT_PORT, resolve
+from rolehop.config import (
+    BODY_TIMEOUT_ENV,
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_PORT,
+    FORWARDED_ALLOW_IPS_ENV,
+    ConfigError,
+    resolve,
+)
 
 
 @click.group()
@@ -46,6 +54,19 @@ def main() -> None:
     help="AccessDenied messages carry an encoded explanation for STS DecodeAuthorizationMessage "
     "(off: AWS's plain form).",
 )
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    help="Reverse proxies (comma-separated addresses or CIDR blocks) whose X-Forwarded-For and "
+    f"X-Forwarded-Proto give the client's address and scheme [default: none; env {FORWARDED_ALLOW_IPS_ENV}].",
+)
+@click.option(
+    "--body-timeout",
+    type=float,
+    metavar="SECONDS",
+    help=f"Time to receive a request's body before answering 408 [default: {DEFAULT_BODY_TIMEOUT:g}; "
+    f"env {BODY_TIMEOUT_ENV}].",
+)
 def serve(
     host: str,
     port: int,
@@ -55,21 +76,28 @@ def serve(
     account_id: str | None,
     encoded_denials: bool,
     workers: int,
+    forwarded_allow_ips: str | None,
+    body_timeout: float | None,
 ) -> None:
     """Serve the AWS API and the console on one port."""
     import uvicorn
 
-    from rolehop.app import WORKER_CONFIG_ENV, create_app, worker_config_json
+    from rolehop.app import UVICORN_OPTIONS, WORKER_CONFIG_ENV, create_app, worker_config_json
 
-    config = resolve(
-        host=host,
-        port=port,
-        data_dir=data_dir,
-        database_url=database_url,
-        dev=dev,
-        account_id=account_id,
-        encode_denials=encoded_denials,
-    )
+    try:
+        config = resolve(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            database_url=database_url,
+            dev=dev,
+            account_id=account_id,
+            encode_denials=encoded_denials,
+            forwarded_allow_ips=forwarded_allow_ips,
+            body_timeout=body_timeout,
+        )
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(config)  # migrates and bootstraps the store once, before any worker starts
     click.echo(
@@ -77,7 +105,7 @@ def serve(
         f"store {app.rt.store!r}, {workers} worker{'s' if workers > 1 else ''})"
     )
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **UVICORN_OPTIONS)
         return
     # several processes share the store and the key ring, like several nodes (caches converge
     # within Settings.cache_seconds)
@@ -91,6 +119,7 @@ def serve(
         port=port,
         log_level="warning",
         access_log=False,
+        **UVICORN_OPTIONS,
     )
 
 
@@ -99,6 +128,7 @@ main.add_command(apply)
 main.add_command(explain)
 main.add_command(backup_command)
 main.add_command(restore_command)
+main.add_command(keys)
 main.add_command(demo)
 main.add_command(mfa)
 main.add_command(configure)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from starlette.responses import Response
 
 from rolehop.console.web import Ctx, safe_next
-from rolehop.core.errors import AwsError, LimitExceeded
+from rolehop.core.errors import AwsError, LimitExceeded, Throttling
 from rolehop.services.signin.sign_in import change_password, complete_mfa, sign_in
 
 _NEXT_STEP = {"mfa": "/signin/mfa", "password": "/signin/password"}
@@ -23,7 +23,7 @@ def _after_sign_in(ctx: Ctx, next_page: str) -> Response:
 
 
 def _status(e: AwsError) -> int:
-    return 429 if isinstance(e, LimitExceeded) else 401
+    return 429 if isinstance(e, LimitExceeded | Throttling) else 401
 
 
 def signin(ctx: Ctx) -> Response:
@@ -43,10 +43,17 @@ def signin(ctx: Ctx) -> Response:
         return ctx.render("signin.html", **values)
     try:
         cookie, session = sign_in(
-            ctx.console, values["account"], values["username"], ctx.field("password"), source_ip=ctx.source_ip
+            ctx.console,
+            values["account"],
+            values["username"],
+            ctx.field("password"),
+            source_ip=ctx.source_ip,
+            mfa_code=ctx.field("mfa_code") or None,
         )
     except AwsError as e:
-        return ctx.render("signin.html", status=_status(e), error=e.message, **values)
+        # a held user name: the form asks for the MFA code with the password
+        held = isinstance(e, Throttling)
+        return ctx.render("signin.html", status=_status(e), error=e.message, ask_code=held, **values)
     ctx.end_session()  # whatever this browser was signed in as before
     ctx.begin_session(cookie, session)
     return _after_sign_in(ctx, next_page)

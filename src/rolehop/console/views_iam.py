@@ -1,7 +1,8 @@
 """Read-only IAM pages of the current account: users, groups, roles, policies, MFA devices.
 
 Each page calls IAM's operations as the current identity; whatever the policy engine refuses is
-shown as its AccessDenied message in place of the data, never hidden or decided here.
+shown as its AccessDenied message in place of the data, never hidden or decided here. A detail page
+of a missing entity is a 404 for a caller allowed to read it, and a 403 like any other for the rest.
 """
 
 from __future__ import annotations
@@ -49,6 +50,23 @@ def _section(ctx: Ctx, operation: str, params: dict[str, Any], key: str) -> dict
     return {"items": items, "denied": denied}
 
 
+def _fetch(ctx: Ctx, operation: str, params: dict[str, Any]) -> dict[str, Any] | AwsError:
+    """The operation's result, or the error it raised."""
+    try:
+        return ctx.invoke(operation, params)
+    except AwsError as e:
+        return e
+
+
+def _not_shown(ctx: Ctx, title: str, error: AwsError) -> Response:
+    """A detail page that cannot be shown. IAM authorizes before it looks (iam.common.existing), so
+    NoSuchEntity reaches only a caller allowed to read the entity: a 404. Anyone else gets the same
+    refusal whether or not it exists (403): the page is no oracle of which names exist."""
+    if isinstance(error, NoSuchEntity):
+        return ctx.render("iam_not_found.html", status=404, title=title, message=error.message)
+    return ctx.render("iam_denied.html", status=403, title=title, denied=error.message or error.code)
+
+
 def dashboard(ctx: Ctx) -> Response:
     summary, summary_denied = ctx.attempt("GetAccountSummary")
     aliases, _ = ctx.attempt("ListAccountAliases")
@@ -71,9 +89,9 @@ def user(ctx: Ctx) -> Response:
     tab = ctx.query.get("tab", "permissions")
     if tab not in dict(USER_TABS):
         tab = "permissions"
-    found, denied = ctx.attempt("GetUser", {"UserName": name})
-    if found is None:
-        return ctx.render("iam_denied.html", status=403, title=f"User {name}", denied=denied)
+    found = _fetch(ctx, "GetUser", {"UserName": name})
+    if isinstance(found, AwsError):
+        return _not_shown(ctx, f"User {name}", found)
     own = ctx.is_own_user and ctx.session is not None and ctx.session.principal_name.lower() == name.lower()
     values: dict[str, Any] = {"user": found["User"], "tab": tab, "tabs": USER_TABS, "own": own}
     if tab == "permissions":
@@ -111,9 +129,9 @@ def groups(ctx: Ctx) -> Response:
 
 def group(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
-    found, denied = ctx.attempt("GetGroup", {"GroupName": name})
-    if found is None:
-        return ctx.render("iam_denied.html", status=403, title=f"User group {name}", denied=denied)
+    found = _fetch(ctx, "GetGroup", {"GroupName": name})
+    if isinstance(found, AwsError):
+        return _not_shown(ctx, f"User group {name}", found)
     return ctx.render(
         "iam_group.html",
         group=found["Group"],
@@ -130,9 +148,9 @@ def roles(ctx: Ctx) -> Response:
 
 def role(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
-    found, denied = ctx.attempt("GetRole", {"RoleName": name})
-    if found is None:
-        return ctx.render("iam_denied.html", status=403, title=f"Role {name}", denied=denied)
+    found = _fetch(ctx, "GetRole", {"RoleName": name})
+    if isinstance(found, AwsError):
+        return _not_shown(ctx, f"Role {name}", found)
     details = found["Role"]
     account_id = details["Arn"].split(":")[4]
     path_name = (details["Path"] + details["RoleName"]).lstrip("/")
@@ -158,9 +176,9 @@ def policies(ctx: Ctx) -> Response:
 
 def policy(ctx: Ctx) -> Response:
     policy_arn = ctx.query.get("arn", "")
-    found, denied = ctx.attempt("GetPolicy", {"PolicyArn": policy_arn})
-    if found is None:
-        return ctx.render("iam_denied.html", status=403, title="Policy", denied=denied)
+    found = _fetch(ctx, "GetPolicy", {"PolicyArn": policy_arn})
+    if isinstance(found, AwsError):
+        return _not_shown(ctx, "Policy", found)
     details = found["Policy"]
     version, version_denied = ctx.attempt(
         "GetPolicyVersion", {"PolicyArn": policy_arn, "VersionId": details["DefaultVersionId"]}
@@ -175,9 +193,9 @@ def inline_policy(ctx: Ctx) -> Response:
     title = {"users": "User", "groups": "Group", "roles": "Role"}.get(kind)
     if title is None:
         return ctx.error(404, "Not found", "There is no such page.")
-    found, denied = ctx.attempt(f"Get{title}Policy", {f"{title}Name": owner, "PolicyName": name})
-    if found is None:
-        return ctx.render("iam_denied.html", status=403, title=f"Inline policy {name}", denied=denied)
+    found = _fetch(ctx, f"Get{title}Policy", {f"{title}Name": owner, "PolicyName": name})
+    if isinstance(found, AwsError):
+        return _not_shown(ctx, f"Inline policy {name}", found)
     return ctx.render(
         "iam_inline_policy.html",
         kind=kind,

@@ -87,6 +87,8 @@ class Ctx:
         self.request = request
         self.form = form
         self.now: datetime = self.rt.clock()
+        # the scope's scheme and client, which the app took from a named proxy's X-Forwarded-* or
+        # else from the connection (wire.forwarded): never a browser's own claim
         self.secure = request.url.scheme == "https"
         self.source_ip = request.client.host if request.client else ""
         self.session_cookie_name = cookie_name("rolehop-session", self.secure)
@@ -112,14 +114,26 @@ class Ctx:
         token = session.role_token or session.user_token
         if token is None:
             raise SessionEnded("the session has no identity yet")
-        return call_for(self.console, token, service=service, source_ip=self.source_ip, secure=self.secure)
+        return call_for(
+            self.console,
+            token,
+            service=service,
+            source_ip=self.source_ip,
+            secure=self.secure,
+            session_id=session.session_id,
+        )
 
     def user_call(self, service: str = "iam") -> Call:
         session = self._require()
         if session.user_token is None:
             raise SessionEnded("the session has no user")
         return call_for(
-            self.console, session.user_token, service=service, source_ip=self.source_ip, secure=self.secure
+            self.console,
+            session.user_token,
+            service=service,
+            source_ip=self.source_ip,
+            secure=self.secure,
+            session_id=session.session_id,
         )
 
     def invoke(
@@ -282,9 +296,20 @@ def _gate(ctx: Ctx, auth: Auth) -> Response | None:
     return None
 
 
+NUL_REFUSED = "The request contains a NUL character, which no field takes."
+
+
+def _carries_nul(request: Request, form: dict[str, str]) -> bool:
+    """No store keeps a NUL character (PostgreSQL's text refuses it), so no page takes one anywhere."""
+    sent = [*form.items(), *request.query_params.multi_items(), *request.path_params.items()]
+    return any("\x00" in f"{name}{value}" for name, value in sent)
+
+
 def _run(site: Site, handler: Handler, auth: Auth, request: Request, form: dict[str, str]) -> Response:
     ctx = Ctx(site, request, form)
     try:
+        if _carries_nul(request, form):
+            return ctx.finish(ctx.error(400, "Request refused", NUL_REFUSED))
         gate = _gate(ctx, auth)
         if gate is not None:
             return ctx.finish(gate)

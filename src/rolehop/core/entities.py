@@ -63,6 +63,11 @@ class ManagedPolicy:
     boundary_count: int = 0
     next_version: int = 2
 
+    def attachable_in(self, account_id: str) -> bool:
+        """Whether identities of `account_id` may hold it (attached, as a boundary or a session policy):
+        AWS-managed policies serve every account, a customer's policy only its own."""
+        return self.account_id is None or self.account_id == account_id
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyVersion:

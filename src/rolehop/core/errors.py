@@ -66,6 +66,12 @@ class RequestEntityTooLarge(ClientError):
     status = 413
 
 
+class Throttling(ClientError):
+    """The request rate is held back (AWS's common error; the Query APIs answer "Throttling", 400)."""
+
+    code = "Throttling"
+
+
 # --- signing and credentials (SigV4, session tokens) -------------------------------------------
 
 
@@ -152,6 +158,13 @@ class DeleteConflict(ClientError):
 
 class LimitExceeded(ClientError):
     code = "LimitExceeded"
+    status = 409
+
+
+class ConcurrentModification(ClientError):
+    """A write that lost a race with another writer (IAM's ConcurrentModificationException)."""
+
+    code = "ConcurrentModification"
     status = 409
 
 

@@ -269,8 +269,9 @@ def _parse_credential(credential: str, request_time: datetime) -> tuple[str, str
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{date}' != '{request_date}', from '{_iso(request_time)}'."
         )
-    if len(region) > SCOPE_PART_MAX or len(service) > SCOPE_PART_MAX:
-        # signing keys are cached per scope: unbounded parts would let a caller pin memory
+    if len(region) > SCOPE_PART_MAX or len(service) > SCOPE_PART_MAX or "\x00" in region + service:
+        # signing keys are cached per scope: unbounded parts would let a caller pin memory; the
+        # scope is also recorded as a key's last use, and no store keeps a NUL
         problems.append("Credential should be scoped to a valid region and service.")
     if problems:
         raise SignatureError("SignatureDoesNotMatch", " ".join(problems))

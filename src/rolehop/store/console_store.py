@@ -1,4 +1,5 @@
-"""The console's tables and their SQLAlchemy implementation of services.console_ports.ConsoleTx.
+"""The console's tables and their SQLAlchemy implementation of services.ports.console's ConsoleTx
+(and of UserSessionsTx, which SqlTx mixes in).
 
 The tables sit on the shared `schema.metadata`, so migrations, the schema test and
 `/_rolehop/reset` see them like every other table; migration 0004 creates them.
@@ -92,6 +93,18 @@ def _entry(row: Row[Any]) -> RoleHistoryEntry:
 
 def _values(session: ConsoleSession) -> dict[str, Any]:
     return {f: getattr(session, f) for f in ConsoleSession.__dataclass_fields__}
+
+
+class UserSessionsSqlMixin:
+    """services.ports.console.UserSessionsTx, mixed into store.sql.SqlTx: sessions end in the same
+    transaction as the credential change that ends them."""
+
+    c: Connection
+
+    def end_console_sessions(self, user_id: str, *, keep: str = "") -> int:
+        s = console_sessions.c
+        result = self.c.execute(delete(console_sessions).where(s.user_id == user_id, s.session_id != keep))
+        return int(result.rowcount or 0)
 
 
 class SqlConsoleTx:

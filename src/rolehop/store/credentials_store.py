@@ -51,6 +51,10 @@ class CredentialSqlMixin:
         )
         return [_mfa_device(r) for r in rows]
 
+    def reseal_mfa_seed(self, device_id: str, sealed_seed: bytes) -> None:
+        m = t.mfa_devices.c
+        self.c.execute(update(t.mfa_devices).where(m.device_id == device_id).values(sealed_seed=sealed_seed))
+
     def update_mfa_device(self, device: MfaDevice) -> None:
         m = t.mfa_devices.c
         self.c.execute(

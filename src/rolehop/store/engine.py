@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,14 +26,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        memory = url in ("sqlite://", "sqlite:///:memory:")
+        # One connection per process: its request threads take turns at the pool, in order, instead
+        # of polling SQLite's lock (busy_timeout sleeps up to 100 ms between tries) behind a slow
+        # transaction; SQLite writes one at a time anyway. Kept open, it also keeps an in-memory
+        # database alive, which a connection shared by several threads at once would corrupt.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False},
-            poolclass=StaticPool if memory else None,
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # Every transaction takes the write lock as it begins, so that other processes' writers
+        # (`serve --workers N`) queue for it (busy_timeout) instead of failing, and what a transaction
+        # read (a quota, a precondition) is still true when it writes.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

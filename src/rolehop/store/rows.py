@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, Table, insert
 from sqlalchemy.exc import IntegrityError
 
 from rolehop.core.errors import EntityAlreadyExists
+from rolehop.store.conflicts import is_duplicate
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -23,9 +24,12 @@ def row_dict(row: Row[Any]) -> dict[str, Any]:
 
 
 def insert_unique(conn: Connection, table: Table, values: dict[str, Any], conflict_message: str) -> None:
-    """Inserts a row; a clash on a unique key is EntityAlreadyExists and leaves the transaction usable."""
+    """Inserts a row; a clash on a unique key is EntityAlreadyExists and leaves the transaction usable.
+    Any other violation (a row it refers to was deleted meanwhile) is left to `SqlStore.transaction`."""
     try:
         with conn.begin_nested():
             conn.execute(insert(table).values(values))
     except IntegrityError as e:
+        if not is_duplicate(e):
+            raise
         raise EntityAlreadyExists(conflict_message) from e

@@ -152,7 +152,7 @@ mfa_devices = Table(
     Column("serial_number", String(512), nullable=False),
     Column("serial_key", String(512), nullable=False, unique=True),  # lower-cased: names ignore case
     Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(128), nullable=False),
+    Column("name", String(226), nullable=False),  # IAM API reference: VirtualMFADeviceName is 1-226
     Column("path", String(512), nullable=False),
     Column("sealed_seed", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

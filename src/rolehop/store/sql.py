@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rolehop.core.entities import (
     AccessKey,
@@ -21,14 +22,18 @@ from rolehop.core.entities import (
     PolicyVersion,
     Tag,
 )
-from rolehop.core.errors import EntityAlreadyExists
+from rolehop.core.errors import ConcurrentModification, EntityAlreadyExists
 from rolehop.store import schema as t
 from rolehop.store.audit_store import AuditSqlMixin
+from rolehop.store.conflicts import error_code, is_duplicate, lost_race
+from rolehop.store.console_store import UserSessionsSqlMixin
 from rolehop.store.credentials_store import CredentialSqlMixin
 from rolehop.store.engine import make_engine, migrate
 from rolehop.store.org_store import OrgSqlMixin
 from rolehop.store.rows import insert_unique
 from rolehop.store.rows import row_dict as _row_dict
+
+log = logging.getLogger("rolehop.store")
 
 
 def _account(row: Row[Any]) -> Account:
@@ -57,9 +62,29 @@ def _policy(row: Row[Any]) -> ManagedPolicy:
     return ManagedPolicy(**_row_dict(row))
 
 
-class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin):
+class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin, UserSessionsSqlMixin):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
+
+    # row locks: FOR UPDATE on PostgreSQL; a SQLite transaction holds the database's write lock already
+    def lock_account(self, account_id: str) -> Account | None:
+        q = select(t.accounts).where(t.accounts.c.account_id == account_id).with_for_update()
+        row = self.c.execute(q).first()
+        return _account(row) if row else None
+
+    def lock_identity(self, unique_id: str) -> Identity | None:
+        q = select(t.identities).where(t.identities.c.unique_id == unique_id).with_for_update()
+        row = self.c.execute(q).first()
+        return _identity(row) if row else None
+
+    def lock_policy(self, policy_id: str) -> ManagedPolicy | None:
+        p = t.policies.c
+        # the bare row is locked, then read with its attachment count (an aggregate)
+        bare = select(p.policy_id).where(p.policy_id == policy_id).with_for_update()
+        if self.c.execute(bare).first() is None:
+            return None
+        row = self.c.execute(select(*_policy_columns()).where(p.policy_id == policy_id)).first()
+        return _policy(row) if row else None
 
     # accounts
     def get_account(self, account_id: str) -> Account | None:
@@ -116,6 +141,8 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin):
                     update(t.identities).where(t.identities.c.unique_id == identity.unique_id).values(values)
                 )
         except IntegrityError as e:
+            if not is_duplicate(e):
+                raise
             raise EntityAlreadyExists(f"{what} with name {identity.name} already exists.") from e
 
     def delete_identity(self, unique_id: str) -> None:
@@ -292,15 +319,22 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin):
         k = t.access_keys.c
         self.c.execute(update(t.access_keys).where(k.access_key_id == access_key_id).values(status=status))
 
+    def reseal_key_secret(self, access_key_id: str, sealed_secret: bytes) -> None:
+        k = t.access_keys.c
+        self.c.execute(
+            update(t.access_keys).where(k.access_key_id == access_key_id).values(sealed_secret=sealed_secret)
+        )
+
     def delete_key(self, access_key_id: str) -> None:
         self.c.execute(delete(t.access_keys).where(t.access_keys.c.access_key_id == access_key_id))
 
     def record_key_use(self, uses: Iterable[tuple[str, datetime, str, str]]) -> None:
         k = t.access_keys.c
         for key_id, at, service, region in uses:
+            # batches from several threads or nodes may arrive out of order: never move a use back
             self.c.execute(
                 update(t.access_keys)
-                .where(k.access_key_id == key_id)
+                .where(k.access_key_id == key_id, or_(k.last_used_at.is_(None), k.last_used_at < at))
                 .values(last_used_at=at, last_used_service=service, last_used_region=region)
             )
 
@@ -365,8 +399,22 @@ class SqlStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTx]:
-        with self.engine.begin() as conn:
-            yield SqlTx(conn)
+        """One transaction; a write that lost a race with another writer (a row taken or deleted
+        meanwhile, a deadlock, SQLite's lock still busy after busy_timeout) rolls it back and answers
+        ConcurrentModification, never a 500."""
+        try:
+            with self.engine.begin() as conn:
+                yield SqlTx(conn)
+        except DBAPIError as e:
+            if not lost_race(e):
+                raise
+            log.warning(
+                "a write lost a race with another writer (%s): answered ConcurrentModification", error_code(e)
+            )
+            raise ConcurrentModification(
+                "Multiple requests to change this object were submitted simultaneously. "
+                "Submit the request again."
+            ) from e
 
     def reset(self) -> None:
         """Empties every table (dev mode's /_rolehop/reset)."""

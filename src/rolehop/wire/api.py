@@ -57,6 +57,8 @@ class HttpRequest:
     query_string: str
     headers: list[tuple[str, str]]
     body: bytes
+    # the connection's address and scheme, or a named proxy's word for them (wire.forwarded): what
+    # aws:SourceIp, aws:SecureTransport and the throttles see, never a client's own X-Forwarded-*
     client_ip: str
     secure: bool
 
@@ -190,7 +192,11 @@ class Api:
 
 
 # JSON services spell the common errors with an Exception suffix
-_JSON_CODES = {"AccessDenied": "AccessDeniedException", "InternalFailure": "ServiceException"}
+_JSON_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InternalFailure": "ServiceException",
+    "ConcurrentModification": "ConcurrentModificationException",
+}
 _XMLNS = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",

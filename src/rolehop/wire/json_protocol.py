@@ -1,8 +1,9 @@
 """AWS JSON 1.1 protocol (Organizations): a JSON object in, a JSON object out.
 
 Type mismatches are SerializationException (Coral's "STRING_VALUE can not be converted to
-an Integer"); constraint violations are ValidationException with Coral's message, except
-for Organizations, which models them as InvalidInputException with a `Reason`.
+an Integer"), and so is a body that is not JSON or nests deeper than core.bounded_json allows;
+constraint violations are ValidationException with Coral's message, except for Organizations,
+which models them as InvalidInputException with a `Reason`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from botocore.model import OperationModel
 
+from rolehop.core.bounded_json import load_json
 from rolehop.core.errors import (
     ClientError,
     InternalFailure,
@@ -77,10 +79,7 @@ def parse_json(operation_model: OperationModel, body: bytes) -> dict[str, Any]:
     plan = input_plan(operation_model)
     if plan is None:
         return {}
-    try:
-        data = _read_structure(plan, document)
-    except RecursionError:
-        raise SerializationException("The request body is nested too deeply.") from None
+    data = _read_structure(plan, document)  # recursion no deeper than the document: bounded by _load
     violations = validate(plan, data)
     if violations:
         raise _validation_error(operation_model.service_model.service_name, violations)
@@ -91,16 +90,12 @@ def _load(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}  # an empty body is an empty input
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        document = load_json(body)
+    except ValueError:  # too deeply nested, NaN, or not UTF-8 as well
         raise SerializationException("The request body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise SerializationException(_mismatch(document, "a Structure"))
     return document
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _validation_error(service: str, violations: list[Violation]) -> ClientError:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from botocore.loaders import Loader
@@ -23,6 +25,12 @@ from rolehop.core.errors import InvalidAction, UnknownOperationException
 from rolehop.wire.java_regex import compile_java_pattern
 
 SERVICES = frozenset({"iam", "sts", "organizations"})
+# Constraints AWS's API references give (they are generated from AWS's own models) that botocore's
+# models leave out, by (service, shape). IAM's VirtualMFADeviceName is 1-226 characters, so that the
+# serial number `arn:aws:iam::<account>:mfa/<name>` fits serialNumberType's 256.
+DOCUMENTED_CONSTRAINTS: Mapping[tuple[str, str], Mapping[str, int]] = MappingProxyType(
+    {("iam", "virtualMFADeviceName"): MappingProxyType({"max": 226})}
+)
 
 
 # --- models ------------------------------------------------------------------------------
@@ -118,18 +126,21 @@ Node = Scalar | Structure | ListOf | MapOf
 
 @functools.cache
 def input_plan(op: OperationModel) -> Structure | None:
-    return None if op.input_shape is None else _PlanBuilder().structure(op.input_shape)
+    builder = _PlanBuilder(op.service_model.service_name)
+    return None if op.input_shape is None else builder.structure(op.input_shape)
 
 
 @functools.cache
 def output_plan(op: OperationModel) -> Structure | None:
-    return None if op.output_shape is None else _PlanBuilder().structure(op.output_shape)
+    builder = _PlanBuilder(op.service_model.service_name)
+    return None if op.output_shape is None else builder.structure(op.output_shape)
 
 
 class _PlanBuilder:
     """Turns botocore shapes into plan nodes; memoized per shape so recursion terminates."""
 
-    def __init__(self) -> None:
+    def __init__(self, service: str) -> None:
+        self._service = service
         self._memo: dict[tuple[str, str], Node] = {}
 
     def node(self, shape: Any) -> Node:
@@ -144,7 +155,7 @@ class _PlanBuilder:
             self._memo[memo_key] = built
             self._fill_container(built, shape)
             return built
-        return _scalar(shape)
+        return _scalar(shape, DOCUMENTED_CONSTRAINTS.get((self._service, str(shape.name)), {}))
 
     def structure(self, shape: Any) -> Structure:
         memo_key = (str(shape.name), "structure")
@@ -181,8 +192,8 @@ class _PlanBuilder:
             built.value_wire = shape.value.serialization.get("name", "value")
 
 
-def _scalar(shape: Any) -> Scalar:
-    meta = shape.metadata
+def _scalar(shape: Any, documented: Mapping[str, int]) -> Scalar:
+    meta = {**shape.metadata, **documented}
     text = meta.get("pattern")
     enum = tuple(str(v) for v in shape.enum) if shape.type_name == "string" else ()
     return Scalar(

@@ -1,5 +1,9 @@
 """Validation as AWS's Coral services answer it: every violated constraint, in member order, as
-"Value 'x' at 'userName' failed to satisfy constraint: Member must …"."""
+"Value 'x' at 'userName' failed to satisfy constraint: Member must …".
+
+Beyond the model, no string may hold a NUL character: most IAM patterns exclude it already, but
+members without a pattern (ARNs, descriptions) and Organizations' match-anything ones admit it, and no
+store can keep it (PostgreSQL's text refuses it)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rolehop.wire.models import ListOf, MapOf, Node, Scalar, Structure
+
+NUL = "\x00"
+NO_NUL = "Member must not contain the null character (U+0000)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,9 @@ def _check_text(node: Scalar, value: str | bytes, path: str, out: list[Violation
 
     if node.pattern is not None and isinstance(value, str) and node.pattern.fullmatch(value) is None:
         add(f"Member must satisfy regular expression pattern: {node.pattern_text}", "INVALID_PATTERN")
+    elif isinstance(value, str) and NUL in value:
+        # Models without a pattern (or with `[\s\S]*`) admit NUL, which PostgreSQL's text refuses.
+        add(NO_NUL, "INVALID_PATTERN")
     if node.min is not None and len(value) < node.min:
         add(f"Member must have length greater than or equal to {_num(node.min)}", "MIN_LENGTH_EXCEEDED")
     if node.max is not None and len(value) > node.max:

@@ -11,10 +11,10 @@ policy's Principal, an identity policy's Resource) is write-time validation's bu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from rolehop.core.bounded_json import load_json
 from rolehop.core.errors import MalformedPolicyDocument
 from rolehop.core.policy.arnmatch import ArnPattern
 from rolehop.core.policy.conditions import compile_block
@@ -71,7 +71,7 @@ def _load(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(document, Mapping):
         return document
     try:
-        loaded = json.loads(document)
+        loaded = load_json(document)
     except (ValueError, TypeError) as exc:
         raise MalformedPolicyDocument(f"The policy is not valid JSON: {exc}.") from None
     if not isinstance(loaded, Mapping):

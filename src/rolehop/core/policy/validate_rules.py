@@ -8,9 +8,10 @@ and in what order the rules run, is the business of the per-family modules
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from rolehop.core.bounded_json import load_json
 
 JsonObject = dict[str, Any]
 
@@ -103,16 +104,12 @@ IAM_PATH = 'IAM resource path must either be "*" or start with ' + ", ".join(IAM
 # --- JSON shapes ------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def load_object(document: str) -> JsonObject | None:
-    """The document as a JSON object, or None when it is not JSON (NaN and Infinity are not) or
-    not an object."""
+    """The document as a JSON object, or None when it is not JSON (NaN and Infinity are not), nests
+    deeper than any policy can (bounded_json.MAX_DEPTH), or is not an object."""
     try:
-        value = json.loads(document, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        value = load_json(document)
+    except ValueError:
         return None
     return value if isinstance(value, dict) else None
 

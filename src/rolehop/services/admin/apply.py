@@ -220,12 +220,17 @@ class _Applier:
         )
         self.plan.note(f"updated policy {name} to {version.version_id}")
 
-    def policy_ref(self, ref: Any, where: str) -> ManagedPolicy:
+    def policy_ref(self, ref: Any, where: str, holder: Identity) -> ManagedPolicy:
         text = str(ref)
         policy_arn = text if text.startswith("arn:") else arn.iam_arn(self.mgmt, "policy", "/", text)
         found = self.tx.get_policy(policy_arn)
         if found is None:
             raise SpecError(f"{where}: no managed policy {text!r} (AWS-managed ARN or a policy of this file)")
+        if not found.attachable_in(holder.account_id):  # IAM refuses another account's policy
+            raise SpecError(
+                f"{where}: {text!r} is a policy of account {found.account_id}; a {holder.kind} in account "
+                f"{holder.account_id} may hold only AWS-managed policies and its own account's"
+            )
         return found
 
     # identities
@@ -249,7 +254,7 @@ class _Applier:
 
     def attachments(self, identity: Identity, spec: dict[str, Any], where: str) -> None:
         wanted = {
-            self.policy_ref(ref, f"{where}.policies[{i}]").policy_id: str(ref)
+            self.policy_ref(ref, f"{where}.policies[{i}]", identity).policy_id: str(ref)
             for i, ref in enumerate(_list(spec, "policies", where))
         }
         current = {p.policy_id for p in self.tx.attached_policies(identity.kind, identity.unique_id)}

@@ -11,12 +11,13 @@ from rolehop.core import arn
 from rolehop.core.entities import AccessKey, Identity
 from rolehop.core.errors import LimitExceeded, NoSuchEntity, ValidationError
 from rolehop.core.ids import LONG_TERM_KEY_PREFIX, access_key_id, secret_access_key
-from rolehop.services.iam.common import existing, paginate
+from rolehop.services.iam.common import existing, hold, paginate
 from rolehop.services.iam.shapes import access_key_shape
 from rolehop.services.pipeline.authenticate import seal_secret
 from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
+from rolehop.services.ports.store import Tx
 
 KEYS_PER_USER = 2
 
@@ -30,6 +31,15 @@ def _owner(call: Call, p: Params, action: str) -> Identity | None:
     if name is None:
         raise ValidationError("Must specify userName when calling with non-User credentials")
     return existing(call, "user", name, action)
+
+
+def _hold_owner(tx: Tx, owner: Identity | None, account_id: str) -> None:
+    """Locks the key's owner (the account's root: the account): concurrent creates then count each
+    other's keys, and a DeleteUser either sees the new key or comes first."""
+    if owner is None:
+        tx.lock_account(account_id)
+    else:
+        hold(tx, owner)
 
 
 def _key_of(call: Call, owner: Identity | None, key_id: str) -> AccessKey:
@@ -59,6 +69,7 @@ def create_access_key(call: Call, p: Params) -> Result:
         call.now,
     )
     with rt.store.transaction() as tx:
+        _hold_owner(tx, owner, key.account_id)
         if len(tx.keys_of(key.account_id, key.user_id)) >= KEYS_PER_USER:
             raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}")
         tx.insert_key(key)

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from rolehop.core import arn
-from rolehop.core.entities import Identity, IdentityKind, Tag
+from rolehop.core.entities import Identity, IdentityKind, ManagedPolicy, Tag
 from rolehop.core.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from rolehop.core.ids import unique_id
 from rolehop.services.pipeline.authorize import authorize
@@ -74,6 +74,24 @@ def require(tx: Tx, kind: IdentityKind, account_id: str, name: str) -> Identity:
     if found is None:
         raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
     return found
+
+
+def hold(tx: Tx, identity: Identity) -> Identity:
+    """Locks the identity for the rest of the transaction (see Tx) and returns it as it is now; an
+    identity deleted since it was read is NoSuchEntity."""
+    found = tx.lock_identity(identity.unique_id)
+    if found is None:
+        raise NoSuchEntity(f"The {identity.kind} with name {identity.name} cannot be found.")
+    return found
+
+
+def attachable_policy(tx: Tx, policy_arn: str, account_id: str) -> ManagedPolicy:
+    """The managed policy an identity of `account_id` may hold. Another account's policy answers as a
+    missing one: no answer may tell which policy names another account holds."""
+    policy = tx.get_policy(policy_arn)
+    if policy is None or not policy.attachable_in(account_id):
+        raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
+    return policy
 
 
 def tags_param(params: dict[str, Any]) -> list[Tag]:
@@ -158,8 +176,8 @@ def create_identity(
         **extra,
     )
     with rt.store.transaction() as tx:
-        if boundary and tx.get_policy(boundary) is None:
-            raise NoSuchEntity(f"Policy {boundary} does not exist or is not attachable.")
+        if boundary:
+            attachable_policy(tx, boundary, identity.account_id)
         tx.insert_identity(identity)
         add_tags(tx, kind, identity.unique_id, tags)
     rt.changed()

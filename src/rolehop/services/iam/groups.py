@@ -11,6 +11,7 @@ from rolehop.services.iam.common import (
     check_new_path,
     check_path,
     existing,
+    hold,
     paginate,
     rename_identity,
     require,
@@ -67,6 +68,7 @@ def update_group(call: Call, p: Params) -> Result:
 def delete_group(call: Call, p: Params) -> Result:
     group = existing(call, "group", p["GroupName"], "iam:DeleteGroup")
     with call.runtime.store.transaction() as tx:
+        hold(tx, group)  # nobody joins the group while this checks and deletes
         if tx.group_members(group.unique_id):
             raise DeleteConflict("Cannot delete entity, must remove users from group first.")
         if tx.list_inline("group", group.unique_id):
@@ -82,7 +84,8 @@ def delete_group(call: Call, p: Params) -> Result:
 def add_user_to_group(call: Call, p: Params) -> Result:
     group = existing(call, "group", p["GroupName"], "iam:AddUserToGroup")
     with call.runtime.store.transaction() as tx:
-        user = require(tx, "user", call.caller.account_id, p["UserName"])
+        hold(tx, group)  # the group first, then the user: the lock order (see Tx)
+        user = hold(tx, require(tx, "user", call.caller.account_id, p["UserName"]))
         groups = tx.groups_of(user.unique_id)
         if group.unique_id not in {g.unique_id for g in groups} and len(groups) >= GROUPS_PER_USER:
             raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}")
@@ -95,6 +98,7 @@ def add_user_to_group(call: Call, p: Params) -> Result:
 def remove_user_from_group(call: Call, p: Params) -> Result:
     group = existing(call, "group", p["GroupName"], "iam:RemoveUserFromGroup")
     with call.runtime.store.transaction() as tx:
+        hold(tx, group)  # of two concurrent removals, the second finds no member to remove
         user = require(tx, "user", call.caller.account_id, p["UserName"])
         if group.unique_id not in {g.unique_id for g in tx.groups_of(user.unique_id)}:
             raise NoSuchEntity(f"The user with name {user.name} cannot be found in group {group.name}.")

@@ -4,7 +4,12 @@ ChangePassword, and the password check that console sign-in uses.
 Passwords are stored as argon2id hashes (argon2-cffi's defaults, RFC 9106's second recommended
 profile); verification is argon2's own constant-time comparison. The account password policy is
 enforced on every password set or changed, with reuse prevention against the previous hashes.
-Wrong passwords are throttled per user and per source address, like MFA codes.
+Wrong passwords are throttled per user and per source address, like MFA codes, and console sign-in
+meets a ceiling per user from every address (pipeline.throttle).
+
+A new password (ChangePassword, UpdateLoginProfile's Password or PasswordResetRequired) and a removed
+one end the user's console sessions in the same transaction, except the console session the change
+comes from (OWASP ASVS 3.3.3); a new session length alone is no credential and ends none.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from rolehop.core.errors import (
     AccessDenied,
     EntityAlreadyExists,
     InvalidUserType,
+    LimitExceeded,
     NoSuchEntity,
     ValidationError,
 )
@@ -29,9 +35,17 @@ from rolehop.core.passwords import PasswordPolicy, check_password, reused_passwo
 from rolehop.services.iam.common import existing
 from rolehop.services.pipeline.authorize import authorize, decide, denied
 from rolehop.services.pipeline.call import Call
+from rolehop.services.pipeline.mfa_check import verify_user_code
 from rolehop.services.pipeline.registry import Params, Result, operation
 from rolehop.services.pipeline.runtime import Runtime
-from rolehop.services.pipeline.throttle import Subject, check_not_throttled, record_failure, record_success
+from rolehop.services.pipeline.throttle import (
+    Subject,
+    check_not_throttled,
+    held_answer,
+    record_failure,
+    record_success,
+    take_password_turn,
+)
 from rolehop.services.ports.store import Tx
 
 HISTORY_KEPT = 24  # IAM's largest PasswordReusePrevention
@@ -149,6 +163,8 @@ def update_login_profile(call: Call, p: Params) -> Result:
         elif p.get("ResetMaxSigninSessionDuration"):
             profile = replace(profile, max_signin_session_duration=None)
         tx.put_login_profile(profile)
+        if p.get("Password") or p.get("PasswordResetRequired"):
+            tx.end_console_sessions(user.unique_id, keep=call.console_session_id)
     call.runtime.changed()
     return {}
 
@@ -160,6 +176,7 @@ def delete_login_profile(call: Call, p: Params) -> Result:
         if tx.get_login_profile(user.unique_id) is None:
             raise _not_found(user)
         tx.delete_login_profile(user.unique_id)
+        tx.end_console_sessions(user.unique_id, keep=call.console_session_id)
     call.runtime.changed()
     return {}
 
@@ -209,6 +226,7 @@ def change_password(call: Call, p: Params) -> Result:
         tx.put_login_profile(
             replace(_new_password(current, hash_password(new), call.now), password_reset_required=False)
         )
+        tx.end_console_sessions(user.unique_id, keep=call.console_session_id)
     rt.changed()
     return {}
 
@@ -220,14 +238,23 @@ class PasswordSignIn:
     user: Identity
     password_reset_required: bool
     password_expired: bool
-    mfa_required: bool  # the user has an enabled MFA device: ask for its code next
+    mfa_required: bool  # the user has an enabled MFA device and no code came yet: ask for it next
+    mfa_authenticated: bool = False  # a good code came with the password
 
 
 def sign_in_with_password(
-    rt: Runtime, account_id: str, user_name: str, password: str, *, now: datetime, source_ip: str = ""
+    rt: Runtime,
+    account_id: str,
+    user_name: str,
+    password: str,
+    *,
+    now: datetime,
+    source_ip: str = "",
+    mfa_code: str | None = None,
 ) -> PasswordSignIn:
-    """Checks a console password. Raises AccessDenied (one message whatever was wrong, so user names
-    cannot be probed) or LimitExceeded while the user or the source address is throttled."""
+    """Checks a console password, and the MFA code when one comes with it. Raises AccessDenied (one
+    message whatever was wrong, so user names cannot be probed), LimitExceeded while the user or the
+    source address is blocked, or Throttling while the user name is held by the ceiling."""
     with rt.store.transaction() as tx:
         user = tx.get_identity("user", account_id, user_name)
         profile = tx.get_login_profile(user.unique_id) if user else None
@@ -241,13 +268,53 @@ def sign_in_with_password(
         unauthenticated_password=True,
     )
     check_not_throttled(rt, who, now)
-    # an unknown user costs the same argon2 work as a known one, and answers the same
-    matched = password_matches(profile.password_hash if profile else _decoy_hash(), password)
-    if user is None or profile is None or not matched:
-        record_failure(rt, who, now)
-        raise AccessDenied(SIGN_IN_FAILED)
-    record_success(rt, who)
+    held = take_password_turn(rt, who, now)
+    if held:
+        if not mfa_code:
+            raise held_answer(who, held)  # the password is not even looked at
+        user, profile = _both_factors(rt, who, user, profile, has_mfa, password, mfa_code, held, now)
+        mfa_done = True
+    else:
+        # an unknown user costs the same argon2 work as a known one, and answers the same
+        matched = password_matches(profile.password_hash if profile else _decoy_hash(), password)
+        if user is None or profile is None or not matched:
+            record_failure(rt, who, now)
+            raise AccessDenied(SIGN_IN_FAILED)
+        record_success(rt, who)
+        mfa_done = has_mfa and bool(mfa_code)
+        if mfa_done:
+            verify_user_code(rt, user, None, (mfa_code or "").strip(), now=now, source_ip=source_ip)
     with rt.store.transaction() as tx:
         tx.put_login_profile(replace(profile, password_last_used=now))
     expired = policy is not None and policy.expired(profile.password_changed_at, now)
-    return PasswordSignIn(user, profile.password_reset_required, expired, has_mfa)
+    return PasswordSignIn(
+        user, profile.password_reset_required, expired, has_mfa and not mfa_done, mfa_authenticated=mfa_done
+    )
+
+
+def _both_factors(
+    rt: Runtime,
+    who: Subject,
+    user: Identity | None,
+    profile: LoginProfile | None,
+    has_mfa: bool,
+    password: str,
+    code: str,
+    held: int,
+    now: datetime,
+) -> tuple[Identity, LoginProfile]:
+    """While the user name is held, the password counts only with a good MFA code, and every failure
+    gets the held answer: a guesser without the device learns nothing of the password, and the user
+    with it is not kept out. Each failure counts once against the source address (never against the
+    user's MFA unless the password was right, so guessers cannot lock the user's MFA)."""
+    matched = password_matches(profile.password_hash if profile else _decoy_hash(), password)
+    if user is None or profile is None or not matched or not has_mfa:
+        record_failure(rt, who, now)
+        raise held_answer(who, held)
+    try:
+        verify_user_code(rt, user, None, code.strip(), now=now)  # the user's MFA count, not the address's
+    except (AccessDenied, LimitExceeded):
+        record_failure(rt, who, now)
+        raise held_answer(who, held) from None
+    record_success(rt, who)
+    return user, profile

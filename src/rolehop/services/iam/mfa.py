@@ -21,6 +21,7 @@ from rolehop.core.errors import (
     DeleteConflict,
     EntityAlreadyExists,
     InvalidAuthenticationCode,
+    InvalidInput,
     LimitExceeded,
     NoSuchEntity,
 )
@@ -52,6 +53,7 @@ ISSUER = "rolehop"
 DEVICES_PER_USER = 8  # IAM's quota of MFA devices per user
 RESYNC_WINDOW = 10  # steps either side of now that ResyncMFADevice searches (5 minutes of drift)
 DEVICE_ID_PREFIX = "MFAD"  # internal only: AWS gives MFA devices no unique ID
+SERIAL_NUMBER_MAX = 256  # serialNumberType: a longer serial could be named in no later call
 
 
 INVALID_CODES = "Authentication code for device is not valid."
@@ -104,6 +106,11 @@ def create_virtual_mfa_device(call: Call, p: Params) -> Result:
     name = p["VirtualMFADeviceName"]
     account_id = call.caller.account_id
     serial = arn.iam_arn(account_id, "mfa", path, name)
+    if len(serial) > SERIAL_NUMBER_MAX:
+        raise InvalidInput(
+            f"A virtual MFA device's serial number (its ARN, with path and name) has at most "
+            f"{SERIAL_NUMBER_MAX} characters; this one would have {len(serial)}."
+        )
     authorize(call, "iam:CreateVirtualMFADevice", serial)
     tags = tags_param(p)
     rt = call.runtime
@@ -189,6 +196,8 @@ def deactivate_mfa_device(call: Call, p: Params) -> Result:
     device = _users_device(call, user, p["SerialNumber"])
     with call.runtime.store.transaction() as tx:
         tx.update_mfa_device(replace(device, user_id=None, enable_date=None, drift_steps=0))
+        # a device taken away (lost, stolen) ends the sessions it may have opened (ASVS 3.3.3)
+        tx.end_console_sessions(user.unique_id, keep=call.console_session_id)
     call.runtime.changed()
     return {}
 
@@ -294,7 +303,8 @@ def list_mfa_device_tags(call: Call, p: Params) -> Result:
 
 def reset_user_mfa(rt: Runtime, account_id: str, user_name: str) -> list[str]:
     """`rolehop mfa reset USER`: removes the user's MFA devices (enabled ones, and an unfinished
-    enrolment named after the user) and lifts their throttle, so they can enroll anew.
+    enrolment named after the user), ends their console sessions and lifts their throttle, so they
+    can enroll anew.
     Returns the serial numbers removed. An administrator's tool: it works on the store directly."""
     removed: list[str] = []
     with rt.store.transaction() as tx:
@@ -309,6 +319,7 @@ def reset_user_mfa(rt: Runtime, account_id: str, user_name: str) -> list[str]:
         for device in [*tx.mfa_devices_of(user.unique_id), *stale]:
             tx.delete_mfa_device(device.device_id)
             removed.append(device.serial_number)
+        tx.end_console_sessions(user.unique_id)  # as DeactivateMFADevice: the lost device's sessions
     release(rt, user.unique_id)
     rt.changed()
     return removed

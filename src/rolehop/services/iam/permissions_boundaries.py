@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from rolehop.core.errors import NoSuchEntity
-from rolehop.services.iam.common import NAME_PARAM, existing
+from rolehop.services.iam.common import NAME_PARAM, attachable_policy, existing
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
@@ -18,8 +17,7 @@ def _put_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
     boundary = p["PermissionsBoundary"]
     target = existing(call, kind, p[NAME_PARAM[kind]], action, {"iam:PermissionsBoundary": boundary})
     with call.runtime.store.transaction() as tx:
-        if tx.get_policy(boundary) is None:
-            raise NoSuchEntity(f"Policy {boundary} does not exist or is not attachable.")
+        attachable_policy(tx, boundary, target.account_id)
         tx.update_identity(replace(target, boundary_arn=boundary))
     call.runtime.changed()
     return {}

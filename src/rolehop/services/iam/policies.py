@@ -25,6 +25,7 @@ from rolehop.services.iam.shapes import policy_shape, version_shape
 from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
+from rolehop.services.ports.store import Tx
 
 MAX_VERSIONS = 5
 
@@ -41,6 +42,19 @@ def existing_policy(call: Call, policy_arn: str, action: str) -> ManagedPolicy:
     if policy is None:
         raise _not_found(policy_arn)
     return policy
+
+
+def _hold(tx: Tx, policy: ManagedPolicy) -> ManagedPolicy:
+    """Locks the policy for the rest of the transaction (see Tx) and returns it as it is now: its
+    versions are counted, numbered and deleted one writer at a time."""
+    current = tx.lock_policy(policy.policy_id)
+    if current is None:
+        raise _not_found(policy.arn)
+    return current
+
+
+def _no_version(policy: ManagedPolicy, version_id: str) -> NoSuchEntity:
+    return NoSuchEntity(f"Policy {policy.arn} version {version_id} does not exist or is not attachable.")
 
 
 def _customer(policy: ManagedPolicy) -> ManagedPolicy:
@@ -88,6 +102,7 @@ def get_policy(call: Call, p: Params) -> Result:
 def delete_policy(call: Call, p: Params) -> Result:
     policy = _customer(existing_policy(call, p["PolicyArn"], "iam:DeletePolicy"))
     with call.runtime.store.transaction() as tx:
+        _hold(tx, policy)
         if tx.attachments_of(policy.policy_id):
             raise DeleteConflict("Cannot delete a policy attached to entities.")
         if len(tx.list_versions(policy.policy_id)) > 1:
@@ -123,18 +138,22 @@ def list_policies(call: Call, p: Params) -> Result:
 def create_policy_version(call: Call, p: Params) -> Result:
     policy = _customer(existing_policy(call, p["PolicyArn"], "iam:CreatePolicyVersion"))
     document = checked_document(decoded(p["PolicyDocument"]), "identity", MANAGED_POLICY_MAX)
-    version = PolicyVersion(policy.policy_id, f"v{policy.next_version}", document, call.now)
-    default = version.version_id if p.get("SetAsDefault") else policy.default_version_id
     with call.runtime.store.transaction() as tx:
+        current = _hold(tx, policy)
         if len(tx.list_versions(policy.policy_id)) >= MAX_VERSIONS:
             raise LimitExceeded(
                 f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, "
                 "you must delete an existing version."
             )
+        version = PolicyVersion(policy.policy_id, f"v{current.next_version}", document, call.now)
+        default = version.version_id if p.get("SetAsDefault") else current.default_version_id
         tx.insert_version(version)
         tx.update_policy(
             replace(
-                policy, next_version=policy.next_version + 1, default_version_id=default, updated_at=call.now
+                current,
+                next_version=current.next_version + 1,
+                default_version_id=default,
+                updated_at=call.now,
             )
         )
     call.runtime.changed()
@@ -146,9 +165,7 @@ def _version(call: Call, p: Params, action: str) -> tuple[ManagedPolicy, PolicyV
     with call.runtime.store.transaction() as tx:
         version = tx.get_version(policy.policy_id, p["VersionId"])
     if version is None:
-        raise NoSuchEntity(
-            f"Policy {policy.arn} version {p['VersionId']} does not exist or is not attachable."
-        )
+        raise _no_version(policy, p["VersionId"])
     return policy, version
 
 
@@ -171,9 +188,11 @@ def list_policy_versions(call: Call, p: Params) -> Result:
 def delete_policy_version(call: Call, p: Params) -> Result:
     policy, version = _version(call, p, "iam:DeletePolicyVersion")
     _customer(policy)
-    if version.version_id == policy.default_version_id:
-        raise DeleteConflict("Cannot delete the default version of a policy.")
     with call.runtime.store.transaction() as tx:
+        if version.version_id == _hold(tx, policy).default_version_id:
+            raise DeleteConflict("Cannot delete the default version of a policy.")
+        if tx.get_version(policy.policy_id, version.version_id) is None:  # deleted meanwhile
+            raise _no_version(policy, version.version_id)
         tx.delete_version(policy.policy_id, version.version_id)
     call.runtime.changed()
     return {}
@@ -182,10 +201,12 @@ def delete_policy_version(call: Call, p: Params) -> Result:
 @operation("iam", "SetDefaultPolicyVersion")
 def set_default_policy_version(call: Call, p: Params) -> Result:
     policy, version = _version(call, p, "iam:SetDefaultPolicyVersion")
+    _customer(policy)
     with call.runtime.store.transaction() as tx:
-        tx.update_policy(
-            replace(_customer(policy), default_version_id=version.version_id, updated_at=call.now)
-        )
+        current = _hold(tx, policy)
+        if tx.get_version(policy.policy_id, version.version_id) is None:  # deleted meanwhile
+            raise _no_version(policy, version.version_id)
+        tx.update_policy(replace(current, default_version_id=version.version_id, updated_at=call.now))
     call.runtime.changed()
     return {}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rolehop.core.entities import IdentityKind
 from rolehop.core.errors import LimitExceeded, NoSuchEntity
-from rolehop.services.iam.common import NAME_PARAM, check_path, existing, paginate
+from rolehop.services.iam.common import NAME_PARAM, attachable_policy, check_path, existing, paginate
 from rolehop.services.iam.policies import existing_policy
 from rolehop.services.iam.policy_documents import checked_policy_arn
 from rolehop.services.pipeline.call import Call
@@ -26,9 +26,7 @@ def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
         {"iam:PolicyARN": policy_arn},
     )
     with call.runtime.store.transaction() as tx:
-        policy = tx.get_policy(policy_arn)
-        if policy is None:
-            raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
+        policy = attachable_policy(tx, policy_arn, target.account_id)
         attached = tx.attached_policies(kind, target.unique_id)
         if policy.policy_id not in {a.policy_id for a in attached} and len(attached) >= MANAGED_PER_IDENTITY:
             raise LimitExceeded(
@@ -113,13 +111,18 @@ def list_attached_role_policies(call: Call, p: Params) -> Result:
 
 @operation("iam", "ListEntitiesForPolicy")
 def list_entities_for_policy(call: Call, p: Params) -> Result:
+    """The caller's account's entities only: an AWS-managed policy is attached in every account."""
     policy = existing_policy(call, p["PolicyArn"], "iam:ListEntitiesForPolicy")
     wanted = p.get("EntityFilter")
     out: dict[str, list[dict[str, Any]]] = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
     with call.runtime.store.transaction() as tx:
         for kind, principal_id in tx.attachments_of(policy.policy_id):
             ident = tx.get_identity_by_id(principal_id)
-            if ident is None or (wanted and wanted.lower() != kind):
+            if (
+                ident is None
+                or ident.account_id != call.caller.account_id
+                or (wanted and wanted.lower() != kind)
+            ):
                 continue
             out[f"Policy{kind.capitalize()}s"].append(
                 {f"{kind.capitalize()}Name": ident.name, f"{kind.capitalize()}Id": ident.unique_id}

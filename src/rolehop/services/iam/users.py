@@ -10,6 +10,7 @@ from rolehop.services.iam.common import (
     check_path,
     create_identity,
     existing,
+    hold,
     paginate,
     rename_identity,
 )
@@ -77,6 +78,7 @@ def update_user(call: Call, p: Params) -> Result:
 def delete_user(call: Call, p: Params) -> Result:
     user = existing(call, "user", p["UserName"], "iam:DeleteUser")
     with call.runtime.store.transaction() as tx:
+        hold(tx, user)  # nothing can be added to the user while this checks and deletes
         if tx.keys_of(user.account_id, user.unique_id):
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
         if tx.list_inline("user", user.unique_id):

@@ -6,9 +6,11 @@ call              Caller and Call: who is calling and in what circumstances
 registry          OPERATIONS: (service, name) -> handler, filled by @operation
 authorize         the request context and the caller's policies, decided by core.policy
 control_policies  the SCPs and RCPs binding an account, root to account
-denials           every AccessDenied's explanation and message
+denials           every AccessDenied's explanation and message; identical ones aggregated
+denial_log        AccessDenied log lines, limited per principal, with summaries
 mfa_check         one place that accepts or refuses an MFA code (replay guard, throttling)
-throttle          failed-authentication counters per user and per source address
+throttle          failed-authentication counters per user and per source address; the ceiling on
+                  one user's console passwords from every address
 key_usage         access-key last-used, batched
 runtime           the node's shared state: store, key ring, clock, randomness, caches
 """

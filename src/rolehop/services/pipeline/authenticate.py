@@ -109,8 +109,10 @@ def authenticate(
     entry: list[LongTermKey] = []
 
     def secret_for(access_key_id: str) -> str | None:
-        if not KEY_ID_MIN <= len(access_key_id) <= KEY_ID_MAX:
-            return None  # never looked up nor cached: the cache is not the attacker's to fill
+        if not KEY_ID_MIN <= len(access_key_id) <= KEY_ID_MAX or "\x00" in access_key_id:
+            # never looked up nor cached: the cache is not the attacker's to fill, and no store
+            # can even be asked about a NUL
+            return None
         if claims is not None:
             return temp_secret if access_key_id == claims.access_key_id else None
         found = long_term_entry(rt, access_key_id)

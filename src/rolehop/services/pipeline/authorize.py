@@ -11,6 +11,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from rolehop.core.arn import account_of
+from rolehop.core.entities import ManagedPolicy
 from rolehop.core.errors import AccessDenied
 from rolehop.core.organization import organization_id
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
@@ -28,6 +29,8 @@ ROOT_IN_OWN_ACCOUNT = parse_policy(
     name="root",
 )
 _PRINCIPAL_TYPE = MappingProxyType({"root": "Account", "user": "User", "assumed-role": "AssumedRole"})
+_AWS_OWNED = "aws"  # the account of AWS-managed policies' ARNs
+_ALLOWS_NOTHING = '{"Statement":[]}'
 
 
 def compiled(rt: Runtime, document: str, name: str) -> Policy:
@@ -35,6 +38,14 @@ def compiled(rt: Runtime, document: str, name: str) -> Policy:
     return rt.caches.compiled_policies.get(
         (name, document), lambda: parse_policy(document, name=name, lenient=True)
     )
+
+
+def _held(rt: Runtime, tx: Tx, managed: ManagedPolicy | None, policy_arn: str, account_id: str) -> Policy:
+    """A managed policy as held by an identity of `account_id`. One that does not resolve, or is another
+    account's (stored before such attachments were refused), allows nothing: fail closed."""
+    usable = managed is not None and managed.attachable_in(account_id)
+    version = tx.get_version(managed.policy_id, managed.default_version_id) if managed and usable else None
+    return compiled(rt, version.document if version else _ALLOWS_NOTHING, policy_arn)
 
 
 def _identity_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[tuple[Policy, ...], tuple[Policy, ...]]:
@@ -50,15 +61,11 @@ def _identity_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[tuple[Polic
         for inline in tx.list_inline(owner.kind, owner.unique_id):
             docs.append(compiled(rt, inline.document, f"{owner.kind}/{owner.name}/{inline.name}"))
         for managed in tx.attached_policies(owner.kind, owner.unique_id):
-            version = tx.get_version(managed.policy_id, managed.default_version_id)
-            if version is not None:
-                docs.append(compiled(rt, version.document, managed.arn))
+            docs.append(_held(rt, tx, managed, managed.arn, identity.account_id))
     boundary: tuple[Policy, ...] = ()
     if identity.boundary_arn:
         limit = tx.get_policy(identity.boundary_arn)
-        version = tx.get_version(limit.policy_id, limit.default_version_id) if limit else None
-        # a boundary that no longer resolves allows nothing: fail closed
-        boundary = (compiled(rt, version.document if version else '{"Statement":[]}', identity.boundary_arn),)
+        boundary = (_held(rt, tx, limit, identity.boundary_arn, identity.account_id),)
     return tuple(docs), boundary
 
 
@@ -69,11 +76,9 @@ def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]
     docs = []
     if claims.session_policy:
         docs.append(compiled(rt, claims.session_policy, "session-policy"))
+    # STS: managed session policies "must exist in the same account as the role" (or be AWS-managed)
     for policy_arn in claims.session_policy_arns:
-        managed = tx.get_policy(policy_arn)
-        version = tx.get_version(managed.policy_id, managed.default_version_id) if managed else None
-        if version is not None:
-            docs.append(compiled(rt, version.document, policy_arn))
+        docs.append(_held(rt, tx, tx.get_policy(policy_arn), policy_arn, claims.account_id))
     return tuple(docs)
 
 
@@ -181,6 +186,13 @@ def principal_tags(rt: Runtime, caller: Caller) -> Mapping[str, str]:
     return rt.caches.principal_tags.get(identity.unique_id, load)
 
 
+def _resource_owner(caller: Caller, resource: str, resource_account: str | None = None) -> str:
+    """The account a resource counts as. AWS-managed policies are every account's own: an identity
+    policy's Allow suffices to read them, as in AWS (the engine's guardrail keeps them read-only)."""
+    owner = resource_account or account_of(resource) or caller.account_id
+    return caller.account_id if owner == _AWS_OWNED else owner
+
+
 def decide(
     call: Call,
     action: str,
@@ -191,7 +203,7 @@ def decide(
     resource_policy: Policy | None = None,
 ) -> Decision:
     caller = call.caller
-    owner = resource_account or account_of(resource) or caller.account_id
+    owner = _resource_owner(caller, resource, resource_account)
     request = Request(
         principal=caller.arn,
         action=action,
@@ -213,11 +225,7 @@ def authorize(
     context: Mapping[str, ContextValue] | None = None,
 ) -> None:
     """Raises AccessDenied unless the caller may perform `action` on `resource`."""
-    caller = call.caller
-    owner = resource_account or account_of(resource) or caller.account_id
-    if caller.is_root and owner in ("aws", ""):
-        owner = caller.account_id  # AWS-managed policies and account-wide resources count as its own
-    decision = decide(call, action, resource, resource_account=owner, context=context)
+    decision = decide(call, action, resource, resource_account=resource_account, context=context)
     if decision.decision != "Allowed":
         raise denied(call, action, resource, decision, context)
 

@@ -4,6 +4,10 @@ A cached value is reused until this node writes anything (`Runtime.changed`) or 
 pass, the bound on how long another node's write goes unseen (IAM is eventually consistent in
 AWS as well). Compiled policies never go stale: they are keyed by their text. A cache that reaches
 its bound is emptied, so a flood of distinct keys costs memory up to the bound and no more.
+
+A node's request threads share the caches without a lock: a dict's get, set and clear are atomic
+under the GIL; two threads missing one key both load it (the same value); and the write count is
+read before loading, so a write during a load leaves that entry stale, never wrongly fresh.
 """
 
 from __future__ import annotations

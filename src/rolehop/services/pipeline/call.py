@@ -19,4 +19,7 @@ class Call:
     region: str
     source_ip: str = ""
     secure_transport: bool = False
+    # the console session the request comes from ("" for the API): a credential change ends the
+    # user's other console sessions, and this one carries on
+    console_session_id: str = ""
     explanations: list[str] = field(default_factory=list)

@@ -1,5 +1,6 @@
 """Access-key last-used tracking without a database write per request: uses are kept in memory
-and written in one batch at most every few seconds (and before anyone reads them)."""
+and written in one batch at most every few seconds (and before anyone reads them). Shared by the
+node's request threads; the store keeps the latest use whatever order batches arrive in."""
 
 from __future__ import annotations
 
@@ -29,6 +30,14 @@ class KeyUsage:
         with self._lock:
             pending, self._pending = self._pending, {}
             self._last_flush = time.monotonic()
-        if pending:
+        if not pending:
+            return
+        try:
             with self._store.transaction() as tx:
                 tx.record_key_use((k, at, svc, region) for k, (at, svc, region) in pending.items())
+        except BaseException:
+            # not written (the store failed, or a request tried on the event loop must start over in a
+            # thread): the uses wait for the next flush, behind any newer ones recorded meanwhile
+            with self._lock:
+                self._pending = {**pending, **self._pending}
+            raise

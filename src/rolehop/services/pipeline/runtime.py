@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from rolehop.core.keyring import KeyRing
 from rolehop.services.pipeline.caches import Caches, WriteCounter
 from rolehop.services.pipeline.caches import Clock as Clock  # the runtime's clock type, re-exported
+from rolehop.services.pipeline.denial_log import DenialLog
 from rolehop.services.pipeline.key_usage import KeyUsage
 from rolehop.services.ports.store import Store
 
@@ -49,6 +50,7 @@ class Runtime:
         self._writes = WriteCounter()
         self.caches = Caches.for_node(seconds=settings.cache_seconds, clock=clock, writes=self._writes)
         self.key_usage = KeyUsage(store)
+        self.denial_log = DenialLog()
 
     def changed(self) -> None:
         """Every write calls this so this node's caches never serve what it has just changed."""

@@ -4,5 +4,6 @@ keeps it. rolehop.store implements them (SQLite or PostgreSQL through SQLAlchemy
     store          Store (hands out transactions) and Tx (identities, policies, keys, MFA…)
     organizations  OrgTx: OUs, control policies and their targets
     audit          AuditTx: AccessDenied explanations
-    console        ConsoleStore: console sessions and role history
+    console        ConsoleStore: console sessions and role history; UserSessionsTx (part of Tx):
+                   ending a user's sessions when their credentials change
 """

@@ -1,9 +1,11 @@
 """What the web console keeps, and the storage port it keeps it through.
 
 Console sessions live on the server: the browser holds only a random cookie whose SHA-256 is the
-session's key, so a copy of the database opens no session. A session holds the signed-in user's
-temporary credentials (the same sealed SessionClaims the API uses) and, once switched, the role
-session's; the role history is kept per user, so it follows the user across browsers.
+session's key, so a copy of the database opens no session, and deleting a session ends it on every
+node at once (a change of the user's password or MFA device deletes the user's other sessions). A
+session holds the signed-in user's temporary credentials (the same sealed SessionClaims the API
+uses) and, once switched, the role session's; the role history is kept per user, so it follows the
+user across browsers.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ class RoleHistoryEntry:
     display_name: str
     color: str  # "" for none
     used_at: datetime
+
+
+class UserSessionsTx(Protocol):
+    """What IAM's credential operations do to console sessions, in their own transaction (part of
+    ports.store.Tx): a new or removed password or MFA device ends the user's other sessions."""
+
+    def end_console_sessions(self, user_id: str, *, keep: str = "") -> int:
+        """Deletes every console session of the user (half-way signed-in ones too) except the session
+        `keep`; returns how many ended."""
+        ...
 
 
 class ConsoleTx(Protocol):

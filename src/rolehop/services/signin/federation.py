@@ -6,6 +6,8 @@ are refused with AWS's message — and an optional `SessionDuration` of 900..432
 a sign-in token, sealed with the key ring, that `login` accepts once within 15 minutes. The console
 session then lasts SessionDuration, or as long as the credentials when it was not given, and its
 identity is a fresh session of the same role (AWS: "a distinct AccessKeyId due to federation").
+Anyone may call it: a Session that is not such credentials, however malformed or deeply nested its
+JSON, is AWS's 400 "Invalid credentials parameter".
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from rolehop.core.bounded_json import load_json
 from rolehop.core.errors import AwsError
 from rolehop.core.keyring import UnsealError
 from rolehop.core.session_token import SessionClaims, open_token, temporary_secret
@@ -56,9 +59,14 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _credentials(console: Console, session_param: str, now: datetime) -> SessionClaims:
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # JSON's "\ud800" is a str that plain UTF-8 refuses
+
+
+def _credentials(console: Console, session_param: str, now: datetime) -> tuple[str, SessionClaims]:
+    """The session token and its claims, once the Session's key ID and secret match them."""
     try:
-        given: Any = json.loads(session_param)
+        given: Any = load_json(session_param)  # bounded: `[[[…` is refused, not a RecursionError
     except ValueError as e:
         raise FederationError(INVALID_CREDENTIALS) from e
     if not isinstance(given, dict):
@@ -73,8 +81,8 @@ def _credentials(console: Console, session_param: str, now: datetime) -> Session
     except UnsealError as e:
         raise FederationError(INVALID_CREDENTIALS) from e
     expected = temporary_secret(ring, sealing_key, claims)
-    same_key = hmac.compare_digest(key_id.encode(), claims.access_key_id.encode())
-    if not (hmac.compare_digest(secret.encode(), expected.encode()) and same_key):
+    same_key = hmac.compare_digest(_utf8(key_id), claims.access_key_id.encode())
+    if not (hmac.compare_digest(_utf8(secret), expected.encode()) and same_key):
         raise FederationError(INVALID_CREDENTIALS)
     if claims.expired(now):
         raise FederationError("The security token included in the request is expired")
@@ -84,7 +92,7 @@ def _credentials(console: Console, session_param: str, now: datetime) -> Session
         caller_from_claims(console.rt, claims)  # the role still exists
     except AwsError as e:
         raise FederationError(INVALID_CREDENTIALS) from e
-    return claims
+    return token, claims
 
 
 def _duration(text: str | None, claims: SessionClaims) -> int | None:
@@ -112,15 +120,9 @@ def get_signin_token(console: Console, session_param: str, duration: str | None 
     """`Action=getSigninToken`: the sign-in token for credentials. Raises FederationError."""
     rt = console.rt
     now = rt.clock()
-    claims = _credentials(console, session_param, now)
+    token, claims = _credentials(console, session_param, now)
     seconds = _duration(duration, claims)
-    payload = json.dumps(
-        {
-            "token": json.loads(session_param)["sessionToken"],
-            "duration": seconds,
-            "issued": int(now.timestamp()),
-        }
-    ).encode()
+    payload = json.dumps({"token": token, "duration": seconds, "issued": int(now.timestamp())}).encode()
     return _b64(rt.ring.seal(payload, purpose=TOKEN_PURPOSE, nonce=rt.random(12)))
 
 

@@ -138,8 +138,10 @@ def call_for(
     service: str = "iam",
     source_ip: str = "",
     secure: bool = False,
+    session_id: str = "",
 ) -> Call:
-    """A Call as the principal of `token`, authorized by the policy engine like a signed API call."""
+    """A Call as the principal of `token` from console session `session_id`, authorized by the policy
+    engine like a signed API call."""
     rt = console.rt
     now = rt.clock()
     claims = claims_of(rt, token)
@@ -149,7 +151,17 @@ def call_for(
         caller = caller_from_claims(rt, claims)
     except AwsError as e:  # the user or role was deleted since
         raise SessionEnded(e.message) from e
-    return Call(rt, caller, str(uuid.uuid4()), now, service, rt.settings.default_region, source_ip, secure)
+    return Call(
+        rt,
+        caller,
+        str(uuid.uuid4()),
+        now,
+        service,
+        rt.settings.default_region,
+        source_ip,
+        secure,
+        console_session_id=session_id,
+    )
 
 
 def invoke(

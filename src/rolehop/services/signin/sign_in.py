@@ -2,8 +2,10 @@
 then a new password when one is due. Each step ends in a session whose identity is the user's own
 temporary credentials, marked MFA-authenticated only when a code was given.
 
-Passwords and codes are checked by the MFA issue's services (iam_login_profiles, mfa_check), which
-also throttle failures per user and per source address.
+Passwords and codes are checked by iam.login_profiles and pipeline.mfa_check, which also throttle
+failures per user and per source address, and hold a user name that many addresses guess at (a
+Throttling answer). The code may come with the password, in one step: that is how a user with an
+MFA device signs in while the name is held.
 """
 
 from __future__ import annotations
@@ -95,16 +97,25 @@ def _signed_in(console: Console, user: Identity, *, mfa: bool) -> tuple[str, Con
 
 
 def sign_in(
-    console: Console, account: str, user_name: str, password: str, *, source_ip: str
+    console: Console,
+    account: str,
+    user_name: str,
+    password: str,
+    *,
+    source_ip: str,
+    mfa_code: str | None = None,
 ) -> tuple[str, ConsoleSession]:
-    """Checks the password. Returns the new session (stage "mfa" when a code is due). Raises
-    AccessDenied with one message whatever was wrong, or LimitExceeded while throttled."""
+    """Checks the password (and the MFA code, when one comes with it). Returns the new session (stage
+    "mfa" when a code is still due). Raises AccessDenied with one message whatever was wrong,
+    LimitExceeded while throttled, or Throttling while the user name is held."""
     rt = console.rt
     account_id = account_id_for(rt, account) or NO_ACCOUNT
     checked = sign_in_with_password(
-        rt, account_id, user_name.strip(), password, now=rt.clock(), source_ip=source_ip
+        rt, account_id, user_name.strip(), password, now=rt.clock(), source_ip=source_ip, mfa_code=mfa_code
     )
     user = checked.user
+    if checked.mfa_authenticated:
+        return _signed_in(console, user, mfa=True)
     if checked.mfa_required:
         return create_session(
             console,

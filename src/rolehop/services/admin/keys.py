@@ -1,0 +1,56 @@
+"""The stored secrets a key ring seals (access-key secrets, MFA seeds): which key seals how many,
+and re-sealing them all with the ring's sealing key (`rolehop keys reseal`), so that an old key can
+be retired without shutting any stored secret. Session tokens and console sessions are not stored
+secrets: they end by themselves within their lifetime (at most 36 hours)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rolehop.core.entities import AccessKey, MfaDevice
+from rolehop.core.keyring import key_id_of
+from rolehop.services.pipeline.authenticate import open_secret, seal_secret
+from rolehop.services.pipeline.mfa_check import SEED_PURPOSE, seal_seed
+from rolehop.services.pipeline.runtime import Runtime
+from rolehop.services.ports.store import Tx
+
+
+def _stored(tx: Tx) -> tuple[list[AccessKey], list[MfaDevice]]:
+    keys: list[AccessKey] = []
+    devices: list[MfaDevice] = []
+    for account in tx.list_accounts():
+        keys += tx.keys_of(account.account_id, None)
+        for user in tx.list_identities("user", account.account_id):
+            keys += tx.keys_of(account.account_id, user.unique_id)
+        devices += tx.list_mfa_devices(account.account_id)
+    return keys, devices
+
+
+def sealed_by(rt: Runtime) -> Counter[str]:
+    """How many stored secrets each key ID seals."""
+    with rt.store.transaction() as tx:
+        keys, devices = _stored(tx)
+    blobs = [k.sealed_secret for k in keys] + [d.sealed_seed for d in devices]
+    return Counter(key_id_of(blob) or "?" for blob in blobs)
+
+
+def reseal_all(rt: Runtime) -> int:
+    """Re-seals with the sealing key every stored secret another key sealed; returns how many."""
+    sealing = rt.ring.active_key_id
+    moved = 0
+    with rt.store.transaction() as tx:  # all or nothing
+        keys, devices = _stored(tx)
+        for key in keys:
+            if key_id_of(key.sealed_secret) != sealing:
+                secret = open_secret(rt, key)
+                tx.reseal_key_secret(key.access_key_id, seal_secret(rt, key.access_key_id, secret))
+                moved += 1
+        for device in devices:
+            if key_id_of(device.sealed_seed) != sealing:
+                _kid, seed = rt.ring.open(
+                    device.sealed_seed, purpose=SEED_PURPOSE + device.device_id.encode()
+                )
+                tx.reseal_mfa_seed(device.device_id, seal_seed(rt, device.device_id, seed))
+                moved += 1
+    rt.changed()  # cached secrets were opened with the old blobs; reload them
+    return moved
