@@ -17,6 +17,7 @@ from console_helpers import (
     enroll_mfa,
 )
 
+from rolehop.core.keyring import Key
 from support import FakeClock, LiveServer
 
 
@@ -205,3 +206,16 @@ def test_next_page_after_sign_in_stays_on_this_site(client: ConsoleClient) -> No
 @pytest.mark.parametrize("account", [AK, "7777-6404-0422", "aster-key"])
 def test_sign_in_by_account_id_or_alias(client: ConsoleClient, account: str) -> None:
     assert client.sign_in("alice", INITIAL_PASSWORD, account=account).status_code == 303
+
+
+def test_a_page_loaded_before_a_key_rotation_still_posts(client: ConsoleClient, org: LiveServer) -> None:
+    """Promoting a new sealing key (rolehop keys promote, then a restart) must not turn every open
+    console page's form into a CSRF failure: the old key still opens, so its tokens still vouch."""
+    client.sign_in_fresh("alice")
+    token = csrf_of(client.get("/").text)  # made under k1
+    rt = org.app.rt
+    rt.ring = rt.ring.with_key(Key("k2", b"\x02" * 32)).promoted("k2")  # what a restarted node loads
+    assert csrf_of(client.get("/").text) != token  # new pages carry k2's token
+    signed_out = client.http.post("/signout", data={"csrf_token": token})
+    assert signed_out.status_code == 303
+    assert client.get("/").status_code in (302, 303)  # the sign-out took effect

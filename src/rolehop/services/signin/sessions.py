@@ -114,14 +114,18 @@ def revoke_session(console: Console, session_id: str) -> None:
         tx.delete_session(session_id)
 
 
-def csrf_token(rt: Runtime, binding: str) -> str:
+def csrf_token(rt: Runtime, binding: str, key_id: str | None = None) -> str:
     """The form token of a session (or of a signed-out browser's sign-in cookie): an HMAC under the
-    key ring, so it is never stored and cannot be made without the ring."""
-    return _b64(rt.ring.derive(rt.ring.active_key_id, CSRF_LABEL + binding.encode()))
+    key ring's sealing key, so it is never stored and cannot be made without the ring."""
+    return _b64(rt.ring.derive(key_id or rt.ring.active_key_id, CSRF_LABEL + binding.encode()))
 
 
 def csrf_valid(rt: Runtime, binding: str, token: str) -> bool:
-    return hmac.compare_digest(csrf_token(rt, binding).encode(), token.encode())
+    """A token made under any key of the ring: a page loaded before a key was promoted still posts."""
+    matches = [
+        hmac.compare_digest(csrf_token(rt, binding, k).encode(), token.encode()) for k in rt.ring.key_ids
+    ]
+    return any(matches)  # every key compared, so the time does not say which one matched
 
 
 def claims_of(rt: Runtime, token: str) -> SessionClaims:
