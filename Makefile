@@ -8,7 +8,7 @@ DEMO_PORT ?= 4640
 DEMO_ROOT_KEY ?= AKIAROLEHOPDEMOROOT1
 DEMO_ROOT_SECRET ?= rolehop-demo-root-secret-do-not-use-in-prod
 
-.PHONY: demo test install browser lint types unit bench clean
+.PHONY: demo test install browser lint types unit bench fuzz soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ bench: install
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/run_sts.py $(BENCH_ARGS)
 	$(BIN)/python bench/policy_eval.py --seconds 4
+
+# hostile input at volume: >= 100,000 generated requests against `rolehop serve --dev`, zero 5xx
+fuzz: install
+	$(BIN)/python bench/fuzz.py $(FUZZ_ARGS)
+
+# mixed load for 10 minutes from a separate process, memory sampled every 10 s
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .mypy_cache .ruff_cache

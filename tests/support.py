@@ -45,6 +45,8 @@ class LiveServer:
         encode_denials: bool = False,
         forwarded_allow_ips: tuple[Network, ...] = (),
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        rate_limit: float = 0.0,
+        rate_burst: float | None = None,
     ) -> None:
         self.clock = clock
         self.config = ServerConfig(
@@ -57,6 +59,8 @@ class LiveServer:
             root_secret=Secret(ROOT_SECRET),
             forwarded_allow_ips=forwarded_allow_ips,
             body_timeout=body_timeout,
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
         )
         self.app = RolehopApp(build_runtime(self.config, clock=clock), self.config)
         sock = socket.socket()

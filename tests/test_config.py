@@ -19,7 +19,9 @@ from rolehop.config import (
     DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
     FORWARDED_ALLOW_IPS_ENV,
+    LOG_FORMAT_ENV,
     MASTER_KEY_ENV,
+    METRICS_ENV,
     ROOT_KEY_ID_ENV,
     ROOT_SECRET_ENV,
     ConfigError,
@@ -68,9 +70,24 @@ def test_proxies_and_the_body_timeout_follow_the_same_rule() -> None:
     assert resolve(environ={FORWARDED_ALLOW_IPS_ENV: "", BODY_TIMEOUT_ENV: ""}).body_timeout == 30
 
 
+def test_metrics_and_the_log_format_follow_the_same_rule() -> None:
+    env = {METRICS_ENV: "off", LOG_FORMAT_ENV: "text"}
+    assert resolve(metrics=True, log_format="json", environ=env).metrics is True
+    assert resolve(metrics=True, log_format="json", environ=env).log_format == "json"
+    assert (resolve(environ=env).metrics, resolve(environ=env, terminal=False).log_format) == (False, "text")
+    # by default metrics are on, and lines are JSON unless a person is reading them at a terminal
+    assert resolve(environ={}).metrics is True
+    assert resolve(environ={}, terminal=False).log_format == "json"
+    assert resolve(environ={}, terminal=True).log_format == "text"
+    assert resolve(environ={METRICS_ENV: "", LOG_FORMAT_ENV: ""}, terminal=False).log_format == "json"
+
+
 @pytest.mark.parametrize(
     ("flags", "env"),
     [
+        ({}, {METRICS_ENV: "sometimes"}),
+        ({"log_format": "xml"}, {}),
+        ({}, {LOG_FORMAT_ENV: "JSON "}),
         ({"forwarded_allow_ips": "10.0.0.1/8"}, {}),  # host bits set: a typo, not a network
         ({"forwarded_allow_ips": "*"}, {}),
         ({}, {FORWARDED_ALLOW_IPS_ENV: "proxy.example.com"}),
@@ -138,6 +155,8 @@ def test_only_config_reads_the_servers_environment_variables() -> None:
         DATA_DIR_ENV,
         FORWARDED_ALLOW_IPS_ENV,
         BODY_TIMEOUT_ENV,
+        METRICS_ENV,
+        LOG_FORMAT_ENV,
         ROOT_KEY_ID_ENV,
         ROOT_SECRET_ENV,
         MASTER_KEY_ENV,

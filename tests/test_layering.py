@@ -38,6 +38,14 @@ def test_services_reach_storage_only_through_ports() -> None:
         assert not bad, f"{path.relative_to(SRC)} imports {bad}"
 
 
+def test_services_count_through_the_meter_port_only() -> None:
+    """Metrics are the edge's business (rolehop.metrics); services say what happened through
+    services/ports/meter.py."""
+    for path in modules("services"):
+        bad = {n for n in imports_of(path) if n.startswith(("prometheus_client", "rolehop.metrics"))}
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
 def test_core_imports_only_stdlib_and_cryptography() -> None:
     stdlib = sys.stdlib_module_names
     for path in modules("core"):

@@ -51,3 +51,21 @@ def test_every_worker_gets_the_same_settings(
     worker = worker_app()  # what each worker process builds, from the environment serve left it
     worker.rt.store.close()
     assert (worker.config.forwarded_allow_ips, worker.config.body_timeout) == (PROXIES, 7)
+
+
+def test_metrics_and_the_log_format_reach_the_app_and_every_worker(
+    tmp_path: Path, uvicorn_runs: list[tuple[Any, dict[str, Any]]]
+) -> None:
+    flags = ["--no-metrics", "--log-format", "text"]
+    result = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path), *flags])
+    assert result.exit_code == 0, result.output
+    [(app, options)] = uvicorn_runs
+    app.rt.store.close()
+    assert (app.config.metrics, app.config.log_format, app.metrics) == (False, "text", None)
+    assert options["log_config"] is None  # uvicorn's own logging setup would undo ours
+    uvicorn_runs.clear()
+    result = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path), "--workers", "2", *flags])
+    assert result.exit_code == 0, result.output
+    worker = worker_app()
+    worker.rt.store.close()
+    assert (worker.config.metrics, worker.config.log_format) == (False, "text")

@@ -5,21 +5,32 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from contextlib import suppress
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from rolehop import logs
 from rolehop.config import ServerConfig, load_keyring, resolve
 from rolehop.console import build_console
+from rolehop.core.errors import ServiceUnavailable
+from rolehop.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from rolehop.metrics import Metrics
 from rolehop.offload import LoopGuardedStore, Offload, hot_path
 from rolehop.services.admin import bootstrap
+from rolehop.services.pipeline.request_rate import RequestRates
 from rolehop.services.pipeline.runtime import Clock, Runtime, Settings, system_clock
 from rolehop.store.console_store import SqlConsoleStore
+from rolehop.store.readiness import schema_revision
+from rolehop.store.revisions import head_revision
 from rolehop.store.sql import SqlStore
-from rolehop.wire.api import MAX_BODY, Api, HttpRequest, HttpResponse, header_pairs, is_api_request
+from rolehop.wire.api import MAX_BODY, Api, HttpRequest, HttpResponse, Seen, header_pairs, is_api_request
 from rolehop.wire.extensions import EXTENSION_PATHS, handle_extension
 from rolehop.wire.forwarded import behind_proxies
+from rolehop.wire.limits import console_body_refused, head_refused
 from rolehop.wire.models import warm_up
 
 Scope = MutableMapping[str, Any]
@@ -39,22 +50,31 @@ UVICORN_OPTIONS: Mapping[str, Any] = MappingProxyType(
 def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runtime:
     warm_up()  # build every operation's codec plan now (once per process), not on a first request
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = LoopGuardedStore(SqlStore(config.store_url))  # see offload: the STS hot path's guard
+    ring = load_keyring(config)  # first: a key command that fails leaves the store untouched
+    metrics = Metrics() if config.metrics else None
+    sql = SqlStore(config.store_url, migrate=config.migrate)
+    # see offload: the STS hot path's guard (outside the timing: a refused transaction never began)
+    store = LoopGuardedStore(metrics.timed_store(sql) if metrics else sql)
     settings = Settings(
         management_account_id=config.management_account_id,
         dev=config.dev,
         encode_denials=config.encode_denials,
     )
-    return Runtime(store, load_keyring(config), settings, clock=clock)
+    runtime = Runtime(store, ring, settings, clock=clock, meter=metrics)
+    if metrics:
+        metrics.watch_caches(runtime.caches)
+    return runtime
 
 
 class RolehopApp:
     def __init__(self, runtime: Runtime, config: ServerConfig) -> None:
         self.rt = runtime
         self.config = config
-        self.api = Api(runtime)
+        self.api = Api(runtime, RequestRates(config.rate_limit, config.rate_burst))
         self.console = build_console(runtime, SqlConsoleStore.sharing(runtime.store))
         self.offload = Offload(runtime.store)
+        self.metrics = runtime.meter if isinstance(runtime.meter, Metrics) else None
+        self.schema = head_revision()  # the revision a ready store is at
         self.bootstrap()
 
     def bootstrap(self) -> None:
@@ -66,15 +86,34 @@ class RolehopApp:
             return
         if scope["type"] != "http":
             return
+        if scope["path"] == "/metrics":  # neither the API nor the console (DESIGN.md)
+            await _respond(send, self.metrics_page(scope["method"]))
+            return
+        if scope["path"] == "/_rolehop/live" and scope["method"] in ("GET", "HEAD"):
+            # on the event loop, looking at nothing else: it answers while the process does, even
+            # with every worker thread stuck on the store
+            await _respond(send, _json(200, {"status": "live"}))
+            return
+        start = time.perf_counter()
+        seen = Seen()
+        status = await self._serve(scope, receive, send, seen)
+        seconds = time.perf_counter() - start
+        if self.metrics is not None:
+            self.metrics.request(seen.service, seen.operation, status, seconds, seen.error)
+        logs.request_line(seen, scope["method"], scope["path"], status, seconds)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, seen: Seen) -> int:
+        """Answers one HTTP request; returns the status it answered, and fills in `seen`."""
         scope = behind_proxies(scope, self.config.forwarded_allow_ips)
+        refused = head_refused(scope.get("query_string", b""), scope["headers"])
+        if refused is not None:
+            return await _respond(send, refused)
         try:
             body = await _read_body(receive, self.config.body_timeout)
         except TimeoutError:
-            await _respond(send, _body_timed_out(self.config.body_timeout))
-            return
+            return await _respond(send, _body_timed_out(self.config.body_timeout))
         if body is None:
-            await _respond(send, _json(413, {"error": f"request body larger than {MAX_BODY} bytes"}))
-            return
+            return await _respond(send, _json(413, {"error": f"request body larger than {MAX_BODY} bytes"}))
         req = HttpRequest(
             method=scope["method"],
             path=scope.get("raw_path", scope["path"].encode()).decode("latin-1") or "/",
@@ -85,12 +124,22 @@ class RolehopApp:
             secure=scope.get("scheme") == "https",
         )
         if self.is_console(req):
-            await self.console(scope, _replay(body, receive), send)
-            return
+            refused = console_body_refused(body)  # before Starlette parses a form out of it
+            if refused is not None:
+                return await _respond(send, refused)
+            seen.service, seen.operation = "console", "page"
+            return await _console_status(self.console, scope, _replay(body, receive), send)
         # route() may block (the store, argon2, large policies): a worker thread runs it, and the STS
         # hot path is tried on the loop first (offload)
         loop_first = hot_path(req.body, req.query_string, req.header("x-amz-target"))
-        await _respond(send, await self.offload.run(lambda: self.route(req), loop_first=loop_first))
+        return await _respond(
+            send, await self.offload.run(lambda: self.route(req, seen), loop_first=loop_first)
+        )
+
+    def metrics_page(self, method: str) -> HttpResponse:
+        if self.metrics is None or method not in ("GET", "HEAD"):
+            return _json(404, {"error": "not found"})
+        return HttpResponse(200, self.metrics.page(), [("content-type", METRICS_CONTENT_TYPE)])
 
     def is_console(self, req: HttpRequest) -> bool:
         """DESIGN.md: what is not the API (nor /_rolehop/) is the console. /federation is the console's
@@ -99,8 +148,14 @@ class RolehopApp:
             return False
         return req.path == "/federation" or not is_api_request(req)
 
-    def route(self, req: HttpRequest) -> HttpResponse:
+    def route(self, req: HttpRequest, seen: Seen | None = None) -> HttpResponse:
+        seen = seen or Seen()
+        if req.path in _OWN_PATHS:
+            seen.service, seen.operation = "rolehop", _OWN_PATHS[req.path]
         if req.path == "/_rolehop/health" and req.method in ("GET", "HEAD"):
+            problem = self.not_ready()
+            if problem:
+                return _json(503, {"status": "unavailable", "reason": problem})
             return _json(200, {"status": "ok", "account": self.rt.settings.management_account_id})
         if req.path == "/_rolehop/reset":
             if not self.rt.settings.dev or req.method != "POST":
@@ -112,8 +167,19 @@ class RolehopApp:
         if req.path in EXTENSION_PATHS:
             return handle_extension(self.rt, req)
         if is_api_request(req):
-            return self.api.handle(req)
+            return self.api.handle(req, seen)
         return _json(404, {"error": "not found"})
+
+    def not_ready(self) -> str | None:
+        """Why this node cannot serve (the store is unreachable, or its schema is not this rolehop's),
+        or None. The reason never carries the driver's message: it may name hosts and users."""
+        try:
+            current = schema_revision(self.rt.store.engine)  # type: ignore[attr-defined]
+        except Exception:
+            return "the store is unreachable"
+        if current != self.schema:
+            return f"the store's schema is at {current}, not {self.schema}"
+        return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -121,9 +187,11 @@ class RolehopApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.rt.key_usage.flush()
+                with suppress(ServiceUnavailable):  # the store is out of reach: these last uses are lost
+                    self.rt.key_usage.flush()
                 self.rt.denial_log.flush(self.rt.clock())  # summarize the log lines held back
                 self.rt.store.close()
+                logs.drain()  # the last requests' lines
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -170,11 +238,35 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _respond(send: Send, response: HttpResponse) -> None:
+async def _respond(send: Send, response: HttpResponse) -> int:
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+    return response.status
+
+
+async def _console_status(
+    console: Callable[[Scope, Receive, Send], Awaitable[None]], scope: Scope, receive: Receive, send: Send
+) -> int:
+    """Runs the console on a request; returns the status it answered (500 if it answered none)."""
+    status = 500
+
+    async def sending(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    await console(scope, receive, sending)
+    return status
+
+
+# /_rolehop/ paths by the operation name their requests are counted under
+_OWN_PATHS: Mapping[str, str] = MappingProxyType(
+    {"/_rolehop/health": "health", "/_rolehop/reset": "reset"}
+    | {path: path.removeprefix("/_rolehop/") for path in EXTENSION_PATHS}
+)
 
 
 def create_app(config: ServerConfig, *, clock: Clock = system_clock) -> RolehopApp:
@@ -197,6 +289,11 @@ def worker_config_json(config: ServerConfig) -> str:
             "encode_denials": config.encode_denials,
             "forwarded_allow_ips": ",".join(str(network) for network in config.forwarded_allow_ips),
             "body_timeout": config.body_timeout,
+            "rate_limit": config.rate_limit,
+            "rate_burst": config.rate_burst,
+            "master_key_command": shlex.join(config.master_key_command),
+            "metrics": config.metrics,
+            "log_format": config.log_format,
         }
     )
 
@@ -215,5 +312,11 @@ def worker_app() -> RolehopApp:
         encode_denials=fields["encode_denials"],
         forwarded_allow_ips=fields["forwarded_allow_ips"],
         body_timeout=fields["body_timeout"],
+        rate_limit=fields["rate_limit"],
+        rate_burst=fields["rate_burst"],
+        master_key_command=fields["master_key_command"],
+        metrics=fields["metrics"],
+        log_format=fields["log_format"],
     )
+    logs.configure(config.log_format)  # a fresh process: the parent's logging is not inherited
     return create_app(config)

@@ -7,30 +7,48 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import shlex
+import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Literal
 
 from rolehop.core.keyring import KeyRing, key_line, keyring_from_text
+from rolehop.logs import LOG_FORMATS, LogFormat
 
 DEFAULT_PORT = 4640
 DEFAULT_DATA_DIR = Path(".rolehop")
 DEV_ACCOUNT_ID = "123456789012"
 ORG_ACCOUNT_ID = "777764040422"  # the access guide's management account (AK)
 DEFAULT_BODY_TIMEOUT = 30.0  # seconds to receive a request's body, once its headers are in
+# requests per second per principal, and the burst above it (a source address gets four times both:
+# services.pipeline.request_rate); generous, a guard against floods; off in dev mode unless asked
+DEFAULT_RATE_LIMIT = 50.0
 
-# environment variables: the first four stand in for --database-url, --data-dir,
-# --forwarded-allow-ips and --body-timeout; the others have no flag (a secret on a command line is
-# visible to every user of the machine)
+# environment variables: the first six stand in for --database-url, --data-dir,
+# --forwarded-allow-ips, --body-timeout, --rate-limit and --rate-burst; the others have no flag (a
+# secret on a command line is visible to every user of the machine)
 DATABASE_URL_ENV = "ROLEHOP_DATABASE_URL"
 DATA_DIR_ENV = "ROLEHOP_DATA_DIR"
 FORWARDED_ALLOW_IPS_ENV = "ROLEHOP_FORWARDED_ALLOW_IPS"
 BODY_TIMEOUT_ENV = "ROLEHOP_BODY_TIMEOUT"
+RATE_LIMIT_ENV = "ROLEHOP_RATE_LIMIT"
+RATE_BURST_ENV = "ROLEHOP_RATE_BURST"
+METRICS_ENV = "ROLEHOP_METRICS"  # "off" (or false, 0, no) stands in for --no-metrics
+LOG_FORMAT_ENV = "ROLEHOP_LOG_FORMAT"
 ROOT_KEY_ID_ENV = "ROLEHOP_ROOT_ACCESS_KEY_ID"
 ROOT_SECRET_ENV = "ROLEHOP_ROOT_SECRET_ACCESS_KEY"
 MASTER_KEY_ENV = "ROLEHOP_MASTER_KEY"
+MASTER_KEY_COMMAND_ENV = "ROLEHOP_MASTER_KEY_COMMAND"  # a command, not a secret: it has a flag too
+MASTER_KEY_COMMAND_TIMEOUT = 30.0  # seconds for the command to print the ring (a vault, a KMS)
+
+# What opening the store does to a schema older than this rolehop's (rolehop.store.revisions):
+# "always" upgrades it, "when-empty" creates the schema in an empty store only, "never" refuses it.
+MigratePolicy = Literal["always", "when-empty", "never"]
 
 Network = IPv4Network | IPv6Network
 
@@ -70,10 +88,18 @@ class ServerConfig:
     root_access_key_id: str | None = None
     root_secret: Secret = field(default_factory=lambda: Secret(""))
     master_key: Secret = field(default_factory=lambda: Secret(""))
+    master_key_command: tuple[str, ...] = ()  # its standard output is the key ring
+    # built by hand (tests), a config migrates its store; `resolve` decides per command
+    migrate: MigratePolicy = "always"
     encode_denials: bool = False
     # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (none by default)
     forwarded_allow_ips: tuple[Network, ...] = ()
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    # requests per second per principal (0: no throttling) and the burst (None: twice the rate)
+    rate_limit: float = 0.0
+    rate_burst: float | None = None
+    metrics: bool = True  # GET /metrics (off: 404)
+    log_format: LogFormat = "text"
 
     @property
     def store_url(self) -> str:
@@ -97,33 +123,61 @@ def resolve(
     encode_denials: bool = False,
     forwarded_allow_ips: str | None = None,
     body_timeout: float | None = None,
+    rate_limit: float | None = None,
+    rate_burst: float | None = None,
+    metrics: bool | None = None,
+    log_format: str | None = None,
+    terminal: bool | None = None,
+    master_key_command: str | None = None,
+    migrate: MigratePolicy = "never",
     environ: Mapping[str, str] | None = None,
 ) -> ServerConfig:
     """The settings of a command: each flag (None when not given) wins over its environment
     variable, which wins over the default. Without either, a dev server gets a fresh temporary
     data directory (it starts empty every time, like an emulator); anything else `.rolehop`.
-    Raises ConfigError for a value a setting cannot take."""
+    `migrate` is the command's policy for a PostgreSQL store; a SQLite store (one node) is always
+    brought to the newest schema. Raises ConfigError for a value a setting cannot take."""
     env = os.environ if environ is None else environ
     if forwarded_allow_ips is None:
         forwarded_allow_ips = env.get(FORWARDED_ALLOW_IPS_ENV, "")
     if body_timeout is None:
         body_timeout = _seconds(env.get(BODY_TIMEOUT_ENV) or str(DEFAULT_BODY_TIMEOUT))
+    if rate_limit is None:
+        default = 0.0 if dev else DEFAULT_RATE_LIMIT
+        rate_limit = _number("rate-limit", env[RATE_LIMIT_ENV]) if env.get(RATE_LIMIT_ENV) else default
+    if rate_burst is None and env.get(RATE_BURST_ENV):
+        rate_burst = _number("rate-burst", env[RATE_BURST_ENV])
+    if metrics is None:
+        metrics = _switch("metrics", env.get(METRICS_ENV) or "on")
+    if log_format is None:
+        # a person at a terminal reads text; anything else (systemd, a container runtime) gets JSON lines
+        on_terminal = sys.stderr.isatty() if terminal is None else terminal
+        log_format = env.get(LOG_FORMAT_ENV) or ("text" if on_terminal else "json")
     chosen_dir = data_dir or (Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else None)
     if chosen_dir is None:
         chosen_dir = Path(tempfile.mkdtemp(prefix="rolehop-dev-")) if dev else DEFAULT_DATA_DIR
+    if master_key_command is None:
+        master_key_command = env.get(MASTER_KEY_COMMAND_ENV, "")
+    chosen_url = database_url or env.get(DATABASE_URL_ENV) or None
     return ServerConfig(
         host=host,
         port=port,
         data_dir=chosen_dir,
-        database_url=database_url or env.get(DATABASE_URL_ENV) or None,
+        database_url=chosen_url,
         dev=dev,
         account_id=account_id,
         root_access_key_id=env.get(ROOT_KEY_ID_ENV) or None,
         root_secret=Secret(env.get(ROOT_SECRET_ENV, "")),
         master_key=Secret(env.get(MASTER_KEY_ENV, "")),
+        master_key_command=_command(master_key_command),
+        migrate="always" if chosen_url is None or chosen_url.startswith("sqlite") else migrate,
         encode_denials=encode_denials,
         forwarded_allow_ips=parse_networks(forwarded_allow_ips),
         body_timeout=_positive(body_timeout),
+        rate_limit=_rate(rate_limit),
+        rate_burst=None if rate_burst is None else _burst(rate_burst),
+        metrics=metrics,
+        log_format=_log_format(log_format),
     )
 
 
@@ -141,6 +195,29 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def _switch(setting: str, text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("on", "true", "1", "yes"):
+        return True
+    if word in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{setting}: {text!r} is neither on nor off")
+
+
+def _log_format(text: str) -> LogFormat:
+    for known in LOG_FORMATS:
+        if text == known:
+            return known
+    raise ConfigError(f"log-format: {text!r} is not one of {', '.join(LOG_FORMATS)}")
+
+
+def _command(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as e:  # unbalanced quotes
+        raise ConfigError(f"master-key-command: {e}") from None
+
+
 def _seconds(text: str) -> float:
     try:
         return float(text)
@@ -154,13 +231,35 @@ def _positive(seconds: float) -> float:
     return seconds
 
 
+def _number(setting: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{setting}: {text!r} is not a number") from None
+
+
+def _rate(per_second: float) -> float:
+    if not (math.isfinite(per_second) and per_second >= 0):
+        raise ConfigError(f"rate-limit: {per_second} is not a number of requests per second (0: off)")
+    return per_second
+
+
+def _burst(requests: float) -> float:
+    if not (math.isfinite(requests) and requests >= 1):
+        raise ConfigError(f"rate-burst: {requests} lets no request through (at least 1)")
+    return requests
+
+
 def keyring_file(config: ServerConfig) -> Path:
     return config.data_dir / "keyring"
 
 
 def load_keyring(config: ServerConfig) -> KeyRing:
-    """The master key from the environment wins; else the key file in the data directory, created
-    0600 on first start."""
+    """The master key command's output wins; else the master key from the environment; else the key
+    file in the data directory, created 0600 on first start. Raises ConfigError when the command
+    fails."""
+    if config.master_key_command:
+        return _ring_from_command(config.master_key_command)
     if config.master_key:
         return keyring_from_text(config.master_key.reveal())
     path = keyring_file(config)
@@ -170,6 +269,28 @@ def load_keyring(config: ServerConfig) -> KeyRing:
         with os.fdopen(fd, "w") as f:
             f.write(key_line("k1", secrets.token_bytes(32)) + "\n")
     return keyring_from_text(path.read_text())
+
+
+def _ring_from_command(argv: tuple[str, ...]) -> KeyRing:
+    """Runs the command without a shell; its standard output is the ring. Errors never carry the
+    output (it is key material); the command's own standard error goes to ours."""
+    name = argv[0]
+    try:
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=MASTER_KEY_COMMAND_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"master-key-command: {name} did not finish within {MASTER_KEY_COMMAND_TIMEOUT:g} seconds"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"master-key-command: {name} could not be run ({e.strerror})") from None
+    if done.returncode != 0:
+        raise ConfigError(f"master-key-command: {name} exited with status {done.returncode}")
+    try:
+        return keyring_from_text(done.stdout.decode())
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"master-key-command: what {name} printed is not a key ring") from None
 
 
 def save_keyring(config: ServerConfig, ring: KeyRing) -> None:

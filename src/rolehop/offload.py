@@ -51,6 +51,9 @@ class LoopGuardedStore:
     def reset(self) -> None:
         self.inner.reset()
 
+    def watch_changes(self, on_change: Callable[[], None]) -> None:
+        self.inner.watch_changes(on_change)
+
     def close(self) -> None:
         self.inner.close()
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from rolehop.cli.main import main
 from rolehop.cli.user.context import UserContext
 from rolehop.core.totp import Totp, key_from_b32
-from rolehop.wire.api import HttpRequest, HttpResponse
+from rolehop.wire.api import HttpRequest, HttpResponse, Seen
 from support import FakeClock, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,10 +85,10 @@ class Calls:
     def wrap(self, server: LiveServer) -> None:
         route = server.app.route
 
-        def counting(req: HttpRequest) -> HttpResponse:
+        def counting(req: HttpRequest, seen: Seen | None = None) -> HttpResponse:
             # counted once answered: a hot-path request tried on the event loop may start over in a
             # thread (rolehop.offload), and that is still one request
-            response = route(req)
+            response = route(req, seen)
             params = parse_qs(req.query_string)
             if req.body and b"=" in req.body:
                 params.update(parse_qs(req.body.decode("utf-8", "replace")))

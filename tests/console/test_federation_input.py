@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rolehop.wire.limits import MAX_QUERY
 from support import LiveServer, user_keys
 
 INVALID_CREDENTIALS = "Invalid credentials parameter"
@@ -57,6 +59,9 @@ def federation(http: httpx.Client, method: str, params: dict[str, str]) -> httpx
 def test_a_deeply_nested_session_is_invalid_credentials(http: httpx.Client, method: str) -> None:
     for session in ("[" * 3000, '{"sessionId":' * 3000, "[" * 65 + "]" * 65):
         answer = federation(http, method, {"Action": "getSigninToken", "Session": session})
+        if method == "GET" and len(urlencode({"Session": session})) > MAX_QUERY:
+            assert answer.status_code == 414  # the query string's own limit answers first
+            continue
         assert answer.status_code == 400
         assert answer.text.startswith(INVALID_CREDENTIALS)
 

@@ -8,8 +8,12 @@ from typing import Any
 
 import click
 
-from rolehop.cli.store_options import with_store_options
-from rolehop.config import resolve
+from rolehop.cli.store_options import (
+    opened_runtime,
+    store_config,
+    with_master_key_option,
+    with_store_options,
+)
 
 _LAYERS = {
     "identity": "identity-based policies",
@@ -60,16 +64,20 @@ def render(details: dict[str, Any]) -> str:
 @click.argument("request_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @with_store_options
-def explain(request_id: str, as_json: bool, database_url: str | None, data_dir: Path | None) -> None:
+@with_master_key_option
+def explain(
+    request_id: str,
+    as_json: bool,
+    database_url: str | None,
+    data_dir: Path | None,
+    master_key_command: str | None,
+) -> None:
     """Show why the request REQUEST-ID was denied: matched statements and the layer lacking an Allow."""
-    from rolehop.app import build_runtime
     from rolehop.services.pipeline.denials import explain as lookup
 
-    rt = build_runtime(resolve(data_dir=data_dir, database_url=database_url))
-    try:
+    config = store_config(data_dir=data_dir, database_url=database_url, master_key_command=master_key_command)
+    with opened_runtime(config) as rt:
         details = lookup(rt, request_id)
-    finally:
-        rt.store.close()
     if details is None:
         raise click.ClickException(f"no AccessDenied was recorded under request ID {request_id}")
     click.echo(json.dumps(details, indent=2) if as_json else render(details))

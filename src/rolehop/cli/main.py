@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import tempfile
 from pathlib import Path
 
 import click
 
+from rolehop import logs
 from rolehop.cli.backup_cmd import backup_command, restore_command
 from rolehop.cli.explain_cmd import explain
 from rolehop.cli.keys_cmd import keys
 from rolehop.cli.mfa_cmd import mfa
+from rolehop.cli.migrate_cmd import migrate_command
 from rolehop.cli.org_cmds import apply, demo
 from rolehop.cli.policy_cmd import policy
-from rolehop.cli.store_options import DATA_DIR_HELP, DATABASE_URL_HELP
+from rolehop.cli.store_options import DATA_DIR_HELP, DATABASE_URL_HELP, MASTER_KEY_COMMAND_HELP
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
 from rolehop.config import (
     BODY_TIMEOUT_ENV,
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_PORT,
+    DEFAULT_RATE_LIMIT,
     FORWARDED_ALLOW_IPS_ENV,
+    LOG_FORMAT_ENV,
+    METRICS_ENV,
+    RATE_BURST_ENV,
+    RATE_LIMIT_ENV,
     ConfigError,
     resolve,
 )
@@ -37,6 +44,13 @@ def main() -> None:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--database-url", help=DATABASE_URL_HELP)
 @click.option("--data-dir", type=click.Path(path_type=Path), help=DATA_DIR_HELP)
+@click.option(
+    "--migrate",
+    is_flag=True,
+    help="Upgrade a PostgreSQL store to this rolehop's schema before serving (without it, a schema "
+    "other than this rolehop's is refused; a SQLite store is always upgraded).",
+)
+@click.option("--master-key-command", metavar="CMD", help=MASTER_KEY_COMMAND_HELP)
 @click.option(
     "--dev", is_flag=True, help="Development mode: /_rolehop/reset, account 123456789012 by default."
 )
@@ -67,22 +81,53 @@ def main() -> None:
     help=f"Time to receive a request's body before answering 408 [default: {DEFAULT_BODY_TIMEOUT:g}; "
     f"env {BODY_TIMEOUT_ENV}].",
 )
+@click.option(
+    "--rate-limit",
+    type=float,
+    metavar="REQUESTS_PER_SECOND",
+    help="API requests a second per principal, four times that per source address, before Throttling "
+    f"(0: off) [default: {DEFAULT_RATE_LIMIT:g}, off with --dev; env {RATE_LIMIT_ENV}].",
+)
+@click.option(
+    "--rate-burst",
+    type=float,
+    metavar="REQUESTS",
+    help=f"Requests a principal may make at once above the rate [default: twice it; env {RATE_BURST_ENV}].",
+)
+@click.option(
+    "--metrics/--no-metrics",
+    default=None,
+    help=f"Serve Prometheus metrics at GET /metrics [default: on; env {METRICS_ENV}=on|off].",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    help=f"One JSON object a line, or text [default: text on a terminal, else json; env {LOG_FORMAT_ENV}].",
+)
 def serve(
     host: str,
     port: int,
     database_url: str | None,
     data_dir: Path | None,
+    migrate: bool,
+    master_key_command: str | None,
     dev: bool,
     account_id: str | None,
     encoded_denials: bool,
     workers: int,
     forwarded_allow_ips: str | None,
     body_timeout: float | None,
+    rate_limit: float | None,
+    rate_burst: float | None,
+    metrics: bool | None,
+    log_format: str | None,
 ) -> None:
     """Serve the AWS API and the console on one port."""
     import uvicorn
 
     from rolehop.app import UVICORN_OPTIONS, WORKER_CONFIG_ENV, create_app, worker_config_json
+    from rolehop.metrics import MULTIPROC_ENV
+    from rolehop.store.revisions import SchemaMismatch, StoreUnreachable
 
     try:
         config = resolve(
@@ -95,32 +140,57 @@ def serve(
             encode_denials=encoded_denials,
             forwarded_allow_ips=forwarded_allow_ips,
             body_timeout=body_timeout,
+            master_key_command=master_key_command,
+            migrate="always" if migrate else "never",
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
+            metrics=metrics,
+            log_format=log_format,
         )
     except ConfigError as e:
         raise click.UsageError(str(e)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(config)  # migrates and bootstraps the store once, before any worker starts
+    logs.configure(config.log_format)
+    try:
+        app = create_app(config)  # migrates and bootstraps the store once, before any worker starts
+    except (ConfigError, SchemaMismatch, StoreUnreachable) as e:
+        raise click.ClickException(str(e)) from None
     click.echo(
         f"rolehop serving http://{host}:{port} (account {config.management_account_id}, "
         f"store {app.rt.store!r}, {workers} worker{'s' if workers > 1 else ''})"
     )
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **UVICORN_OPTIONS)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            **UVICORN_OPTIONS,
+        )
         return
-    # several processes share the store and the key ring, like several nodes (caches converge
-    # within Settings.cache_seconds)
+    # several processes share the store and the key ring, like several nodes (a write in one drops
+    # the others' caches within a second: store.versions)
     app.rt.store.close()
     os.environ[WORKER_CONFIG_ENV] = worker_config_json(config)
-    uvicorn.run(
-        "rolehop.app:worker_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        **UVICORN_OPTIONS,
-    )
+    # each worker keeps its metrics in files here, and a scrape of any worker adds them all up
+    # (prometheus_client's multiprocess mode): a fresh directory, so no dead run's counts are added
+    with tempfile.TemporaryDirectory(prefix="rolehop-metrics-") as metrics_dir:
+        os.environ[MULTIPROC_ENV] = metrics_dir
+        try:
+            uvicorn.run(
+                "rolehop.app:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_config=None,
+                log_level="warning",
+                access_log=False,
+                **UVICORN_OPTIONS,
+            )
+        finally:
+            del os.environ[MULTIPROC_ENV]  # the directory goes with the run
 
 
 main.add_command(policy)
@@ -129,6 +199,7 @@ main.add_command(explain)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(keys)
+main.add_command(migrate_command)
 main.add_command(demo)
 main.add_command(mfa)
 main.add_command(configure)

@@ -9,7 +9,12 @@ from typing import Any
 
 import click
 
-from rolehop.cli.store_options import with_store_options
+from rolehop.cli.store_options import (
+    opened_runtime,
+    store_config,
+    with_master_key_option,
+    with_store_options,
+)
 
 ATTEMPTS = 3
 
@@ -131,26 +136,30 @@ def enroll(
 @click.argument("user_name")
 @click.option("--account-id", help="The user's account (default: the management account).")
 @with_store_options
-def reset(user_name: str, account_id: str | None, database_url: str | None, data_dir: Path | None) -> None:
+@with_master_key_option
+def reset(
+    user_name: str,
+    account_id: str | None,
+    database_url: str | None,
+    data_dir: Path | None,
+    master_key_command: str | None,
+) -> None:
     """Remove USER's MFA devices and lift their throttling, so that they can enroll again."""
-    from rolehop.app import build_runtime
-    from rolehop.config import resolve
     from rolehop.core.errors import AwsError
     from rolehop.services.iam.mfa import reset_user_mfa
 
-    rt = build_runtime(resolve(data_dir=data_dir, database_url=database_url))
-    try:
-        if account_id is None:
-            with rt.store.transaction() as tx:
-                management = [a.account_id for a in tx.list_accounts() if a.is_management]
-            if not management:
-                raise click.ClickException("The store has no management account yet: give --account-id.")
-            account_id = management[0]
-        removed = reset_user_mfa(rt, account_id, user_name)
-    except AwsError as e:
-        raise click.ClickException(f"{e.code}: {e.message}") from e
-    finally:
-        rt.store.close()
+    config = store_config(data_dir=data_dir, database_url=database_url, master_key_command=master_key_command)
+    with opened_runtime(config) as rt:
+        try:
+            if account_id is None:
+                with rt.store.transaction() as tx:
+                    management = [a.account_id for a in tx.list_accounts() if a.is_management]
+                if not management:
+                    raise click.ClickException("The store has no management account yet: give --account-id.")
+                account_id = management[0]
+            removed = reset_user_mfa(rt, account_id, user_name)
+        except AwsError as e:
+            raise click.ClickException(f"{e.code}: {e.message}") from e
     for serial in removed:
         click.echo(f"  removed {serial}")
     if removed:

@@ -8,8 +8,13 @@ from pathlib import Path
 import click
 import yaml
 
-from rolehop.cli.store_options import with_store_options
-from rolehop.config import ServerConfig, resolve
+from rolehop.cli.store_options import (
+    opened_runtime,
+    store_config,
+    with_master_key_option,
+    with_store_options,
+)
+from rolehop.config import ServerConfig
 from rolehop.services.admin.apply import Spec, SpecError, apply_spec, parse_spec
 
 
@@ -24,28 +29,39 @@ def read_spec(file: Path) -> Spec:
         raise click.ClickException(f"{file}: {e}") from e
 
 
-def apply_file(file: Path, database_url: str | None, data_dir: Path | None) -> tuple[ServerConfig, list[str]]:
-    from rolehop.app import build_runtime
+def apply_file(
+    file: Path, database_url: str | None, data_dir: Path | None, master_key_command: str | None
+) -> tuple[ServerConfig, list[str]]:
+    """Loads FILE into the store. An empty PostgreSQL store gets the newest schema (a new
+    deployment's first step, and the demo's); an older one is left to `rolehop migrate`, since nodes
+    may still run on it."""
     from rolehop.services.admin import bootstrap
 
     spec = read_spec(file)
-    config = resolve(database_url=database_url, data_dir=data_dir, account_id=str(spec.management["id"]))
-    rt = build_runtime(config)
-    try:
-        bootstrap.bootstrap(rt, config.root_access_key_id, config.root_secret.reveal() or None)
-        return config, apply_spec(rt, spec)
-    except SpecError as e:
-        raise click.ClickException(f"{file}: {e}") from e
-    finally:
-        rt.store.close()
+    config = store_config(
+        database_url=database_url,
+        data_dir=data_dir,
+        account_id=str(spec.management["id"]),
+        master_key_command=master_key_command,
+        migrate="when-empty",
+    )
+    with opened_runtime(config) as rt:
+        try:
+            bootstrap.bootstrap(rt, config.root_access_key_id, config.root_secret.reveal() or None)
+            return config, apply_spec(rt, spec)
+        except SpecError as e:
+            raise click.ClickException(f"{file}: {e}") from e
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_store_options
-def apply(file: Path, database_url: str | None, data_dir: Path | None) -> None:
+@with_master_key_option
+def apply(
+    file: Path, database_url: str | None, data_dir: Path | None, master_key_command: str | None
+) -> None:
     """Create or update the organization FILE describes (idempotent; all or nothing)."""
-    _config, changes = apply_file(file, database_url, data_dir)
+    _config, changes = apply_file(file, database_url, data_dir, master_key_command)
     if not changes:
         click.echo(f"No changes: the store already matches {file}.")
         return
@@ -64,13 +80,16 @@ def apply(file: Path, database_url: str | None, data_dir: Path | None) -> None:
 )
 @click.option("--port", default=4640, show_default=True, type=int)
 @with_store_options
-def demo(file: Path, port: int, database_url: str | None, data_dir: Path | None) -> None:
+@with_master_key_option
+def demo(
+    file: Path, port: int, database_url: str | None, data_dir: Path | None, master_key_command: str | None
+) -> None:
     """Apply the example organization and serve it, printing how to connect."""
     import uvicorn
 
     from rolehop.app import create_app
 
-    config, changes = apply_file(file, database_url, data_dir)
+    config, changes = apply_file(file, database_url, data_dir, master_key_command)
     click.echo(f"Applied {file}: {len(changes)} change(s)." if changes else f"{file} already applied.")
     config = replace(config, port=port)
     app = create_app(config)

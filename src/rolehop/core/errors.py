@@ -72,6 +72,14 @@ class Throttling(ClientError):
     code = "Throttling"
 
 
+class ServiceUnavailable(AwsError):
+    """The store cannot be reached (AWS's common error: "a temporary failure of the server", 503).
+    The service's fault, so SDKs retry it; JSON services answer it as their ServiceException."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+
 # --- signing and credentials (SigV4, session tokens) -------------------------------------------
 
 
@@ -301,3 +309,10 @@ class OrganizationalUnitNotEmptyException(ClientError):
 
 class DuplicateOrganizationalUnitException(ClientError):
     code = "DuplicateOrganizationalUnitException"
+
+
+class TooManyRequestsException(ClientError):
+    """Organizations' throttling error (its model gives no status: the JSON default, 400); botocore's
+    standard retry mode counts the code as throttling, as it does the Query APIs' Throttling."""
+
+    code = "TooManyRequestsException"

@@ -29,7 +29,7 @@ from rolehop.store.engine import make_engine, migrate
 
 FORMAT = "rolehop-backup"
 VERSION = 1
-_SKIPPED = ("alembic_version",)
+_SKIPPED = ("alembic_version", "store_version")  # the target keeps its own schema revision and version
 
 
 class BackupError(Exception):

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from rolehop.services.ports.console import ConsoleSession, RoleHistoryEntry
+from rolehop.store.conflicts import answered_when_unreachable
 from rolehop.store.schema import metadata
 
 console_sessions = Table(
@@ -195,5 +196,5 @@ class SqlConsoleStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlConsoleTx]:
-        with self.engine.begin() as conn:
+        with answered_when_unreachable(), self.engine.begin() as conn:
             yield SqlConsoleTx(conn)

@@ -79,6 +79,7 @@ class CredentialSqlMixin:
             update(t.mfa_devices)
             .where(m.device_id == device_id, or_(m.last_step.is_(None), m.last_step < step))
             .values(last_step=step)
+            .execution_options(rolehop_bookkeeping=True)  # no cache holds it: no version bump
         )
         return done.rowcount == 1
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from rolehop.config import MigratePolicy
 from rolehop.core.entities import (
     AccessKey,
     Account,
@@ -25,13 +26,15 @@ from rolehop.core.entities import (
 from rolehop.core.errors import ConcurrentModification, EntityAlreadyExists
 from rolehop.store import schema as t
 from rolehop.store.audit_store import AuditSqlMixin
-from rolehop.store.conflicts import error_code, is_duplicate, lost_race
+from rolehop.store.conflicts import answered_when_unreachable, error_code, is_duplicate, lost_race
 from rolehop.store.console_store import UserSessionsSqlMixin
 from rolehop.store.credentials_store import CredentialSqlMixin
-from rolehop.store.engine import make_engine, migrate
+from rolehop.store.engine import make_engine
 from rolehop.store.org_store import OrgSqlMixin
+from rolehop.store.revisions import prepare
 from rolehop.store.rows import insert_unique
 from rolehop.store.rows import row_dict as _row_dict
+from rolehop.store.versions import VersionWatcher, begin_tracking, bump, bump_if_written, track_writes
 
 log = logging.getLogger("rolehop.store")
 
@@ -336,6 +339,7 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin, UserSessionsSqlMixin
                 update(t.access_keys)
                 .where(k.access_key_id == key_id, or_(k.last_used_at.is_(None), k.last_used_at < at))
                 .values(last_used_at=at, last_used_service=service, last_used_region=region)
+                .execution_options(rolehop_bookkeeping=True)  # no cache holds it: no version bump
             )
 
     # tags
@@ -389,10 +393,18 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin, UserSessionsSqlMixin
 
 
 class SqlStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: MigratePolicy = "always") -> None:
+        """`migrate` says what to do with a schema older than this rolehop's (store.revisions);
+        raises SchemaMismatch when the store may not be used as it is."""
         self.url = url
         self.engine: Engine = make_engine(url)
-        migrate(self.engine)
+        track_writes(self.engine)  # a write that may change a decision bumps the store version
+        self._watcher: VersionWatcher | None = None
+        try:
+            prepare(self.engine, migrate)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def __repr__(self) -> str:
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -401,10 +413,12 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTx]:
         """One transaction; a write that lost a race with another writer (a row taken or deleted
         meanwhile, a deadlock, SQLite's lock still busy after busy_timeout) rolls it back and answers
-        ConcurrentModification, never a 500."""
+        ConcurrentModification, never a 500; a database out of reach answers ServiceUnavailable."""
         try:
-            with self.engine.begin() as conn:
+            with answered_when_unreachable(), self.engine.begin() as conn:
+                begin_tracking(conn)
                 yield SqlTx(conn)
+                bump_if_written(conn)  # in this transaction: other nodes see the write and the bump at once
         except DBAPIError as e:
             if not lost_race(e):
                 raise
@@ -420,7 +434,17 @@ class SqlStore:
         """Empties every table (dev mode's /_rolehop/reset)."""
         with self.engine.begin() as conn:
             for table in reversed(t.metadata.sorted_tables):
-                conn.execute(delete(table))
+                if table.name != "store_version":
+                    conn.execute(delete(table))
+            bump(conn)
+
+    def watch_changes(self, on_change: Callable[[], None]) -> None:
+        """Calls `on_change` (on a thread of its own) whenever another node or process changes a
+        decision in this store; within a second (store.versions). Once per store; close() stops it."""
+        if self._watcher is None and self.engine.url.database not in (None, "", ":memory:"):
+            self._watcher = VersionWatcher(self.engine, on_change)  # in memory: no other process
 
     def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
         self.engine.dispose()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from rolehop.core.errors import (
@@ -20,11 +22,14 @@ from rolehop.core.errors import (
     MalformedQueryString,
     RequestEntityTooLarge,
     SignatureDoesNotMatch,
+    Throttling,
+    TooManyRequestsException,
     UnknownOperationException,
 )
 from rolehop.services.pipeline.authenticate import authenticate, check_session_scope
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import OPERATIONS
+from rolehop.services.pipeline.request_rate import RequestRates
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.wire import json_protocol, query
 from rolehop.wire.models import operation_model
@@ -61,6 +66,9 @@ class HttpRequest:
     # aws:SourceIp, aws:SecureTransport and the throttles see, never a client's own X-Forwarded-*
     client_ip: str
     secure: bool
+    # the buckets this request has already taken a token from: the STS hot path may run a request
+    # twice (offload), and it must not cost twice
+    charged: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property
     def target(self) -> str:
@@ -72,6 +80,23 @@ class HttpRequest:
             if k.lower() == name:
                 return v
         return None
+
+
+@dataclass(slots=True)
+class Seen:
+    """What the edge logs and measures about one API request, filled in as it is understood. The
+    service and operation are only ever names the registry knows: a client's made-up Action must not
+    become a metric label (one time series per distinct string)."""
+
+    request_id: str = ""
+    service: str = "unknown"
+    operation: str = "unknown"
+    principal: str = ""
+    error: str = ""
+
+    def name(self, service: str, operation: str | None) -> None:
+        if operation and (service, operation) in OPERATIONS:
+            self.service, self.operation = service, operation
 
 
 @dataclass(frozen=True)
@@ -105,29 +130,40 @@ def _form_params(req: HttpRequest) -> dict[str, str]:
     return dict(pairs)
 
 
-class Api:
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
+RATE_EXCEEDED = "Rate exceeded"  # AWS's message with either code
 
-    def handle(self, req: HttpRequest) -> HttpResponse:
+
+class Api:
+    def __init__(self, runtime: Runtime, rates: RequestRates | None = None) -> None:
+        self.rt = runtime
+        self.rates = rates or RequestRates()
+
+    def handle(self, req: HttpRequest, seen: Seen | None = None) -> HttpResponse:
         request_id = str(uuid.uuid4())
+        seen = seen or Seen()
+        seen.request_id = request_id
         target = req.header("x-amz-target")
         try:
             if len(req.body) > MAX_BODY:
                 raise RequestEntityTooLarge("Request body too large")
+            # before authentication: a flood of forged requests costs no signature check, no store read
+            self._take(req, "source:" + req.client_ip, self.rates.source_allowed, req.client_ip)
             if target:
-                return self._json(req, target, request_id)
-            return self._query(req, request_id)
+                return self._json(req, target, request_id, seen)
+            return self._query(req, request_id, seen)
         except AwsError as e:
+            seen.error = e.code
             return self._error(e, request_id, req)
         except Exception:  # a bug must still answer like AWS, without details
             log.exception("internal failure, request %s", request_id)
+            seen.error = "InternalFailure"
             return self._error(
                 InternalFailure("We encountered an internal error. Please try again."), request_id, req
             )
 
-    def _call(self, req: HttpRequest, request_id: str) -> tuple[Call, str]:
+    def _call(self, req: HttpRequest, request_id: str, seen: Seen) -> tuple[Call, str]:
         caller, scope = authenticate(self.rt, req.method, req.target, req.headers, req.body)
+        seen.principal = caller.arn
         call = Call(
             runtime=self.rt,
             caller=caller,
@@ -138,12 +174,28 @@ class Api:
             source_ip=req.client_ip,
             secure_transport=req.secure,
         )
+        self._take(req, "principal:" + caller.arn, self.rates.principal_allowed, caller.arn)
         return call, scope.service
 
-    def _query(self, req: HttpRequest, request_id: str) -> HttpResponse:
+    def _take(
+        self, req: HttpRequest, bucket: str, allowed: Callable[[str, datetime], bool], key: str
+    ) -> None:
+        """A token from `key`'s bucket, once per request; the service's throttling error without one."""
+        if bucket in req.charged:
+            return
+        if not allowed(key, self.rt.clock()):
+            raise (
+                TooManyRequestsException(RATE_EXCEEDED)
+                if req.header("x-amz-target")
+                else Throttling(RATE_EXCEEDED)
+            )
+        req.charged.add(bucket)
+
+    def _query(self, req: HttpRequest, request_id: str, seen: Seen) -> HttpResponse:
         params = _form_params(req)
         action = params.get("Action")
-        call, service = self._call(req, request_id)
+        seen.name(_scoped_service(req), action)
+        call, service = self._call(req, request_id, seen)
         if service not in QUERY_SERVICES:
             # AWS's answer to a credential scope naming another service
             raise SignatureDoesNotMatch("Credential should be scoped to a valid service: 'iam' or 'sts'.")
@@ -159,12 +211,13 @@ class Api:
         body = query.serialize_query_response(model, result, request_id)
         return HttpResponse(200, body, [("content-type", "text/xml"), ("x-amzn-RequestId", request_id)])
 
-    def _json(self, req: HttpRequest, target: str, request_id: str) -> HttpResponse:
+    def _json(self, req: HttpRequest, target: str, request_id: str, seen: Seen) -> HttpResponse:
         prefix, _, action = target.partition(".")
         service = JSON_TARGETS.get(prefix)
         if service is None:
             raise UnknownOperationException(f"Unknown target {target}")
-        call, scoped = self._call(req, request_id)
+        seen.name(service, action)
+        call, scoped = self._call(req, request_id, seen)
         if scoped != service:
             raise InvalidSignatureException(
                 "Credential should be scoped to correct service: 'organizations'."
@@ -195,6 +248,8 @@ class Api:
 _JSON_CODES = {
     "AccessDenied": "AccessDeniedException",
     "InternalFailure": "ServiceException",
+    # Organizations' model has no ServiceUnavailable: its ServiceException ("try again later"), 503
+    "ServiceUnavailable": "ServiceException",
     "ConcurrentModification": "ConcurrentModificationException",
 }
 _XMLNS = {

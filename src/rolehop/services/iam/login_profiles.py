@@ -216,7 +216,7 @@ def change_password(call: Call, p: Params) -> Result:
     who = Subject(user.unique_id, user.name, call.source_ip)
     check_not_throttled(rt, who, call.now)
     if not password_matches(profile.password_hash, p["OldPassword"]):
-        record_failure(rt, who, call.now)
+        record_failure(rt, who, call.now, factor="password")
         raise AccessDenied("The old password is incorrect.")
     record_success(rt, who)
     new = p["NewPassword"]
@@ -278,7 +278,7 @@ def sign_in_with_password(
         # an unknown user costs the same argon2 work as a known one, and answers the same
         matched = password_matches(profile.password_hash if profile else _decoy_hash(), password)
         if user is None or profile is None or not matched:
-            record_failure(rt, who, now)
+            record_failure(rt, who, now, factor="password")
             raise AccessDenied(SIGN_IN_FAILED)
         record_success(rt, who)
         mfa_done = has_mfa and bool(mfa_code)
@@ -309,7 +309,7 @@ def _both_factors(
     user's MFA unless the password was right, so guessers cannot lock the user's MFA)."""
     matched = password_matches(profile.password_hash if profile else _decoy_hash(), password)
     if user is None or profile is None or not matched or not has_mfa:
-        record_failure(rt, who, now)
+        record_failure(rt, who, now, factor="password")
         raise held_answer(who, held)
     try:
         verify_user_code(rt, user, None, code.strip(), now=now)  # the user's MFA count, not the address's

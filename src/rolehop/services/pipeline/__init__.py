@@ -9,6 +9,8 @@ control_policies  the SCPs and RCPs binding an account, root to account
 denials           every AccessDenied's explanation and message; identical ones aggregated
 denial_log        AccessDenied log lines, limited per principal, with summaries
 mfa_check         one place that accepts or refuses an MFA code (replay guard, throttling)
+request_rate      request throttling: token buckets per source address (before authentication) and
+                  per principal (after), in this node's memory
 throttle          failed-authentication counters per user and per source address; the ceiling on
                   one user's console passwords from every address
 key_usage         access-key last-used, batched

@@ -213,7 +213,9 @@ def decide(
     )
     # RCPs guard resources of member accounts in the services that support them (of ours: STS)
     rcps = control_policies(call.runtime, owner, RCP) if action.lower().startswith("sts:") else ()
-    return evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy, rcps=rcps))
+    decision = evaluate(request, policy_set(call.runtime, caller, resource_policy=resource_policy, rcps=rcps))
+    call.runtime.meter.decision(decision.decision)
+    return decision
 
 
 def authorize(

@@ -1,9 +1,11 @@
 """Every cache of a node, in one place: what each maps, how many entries it keeps, when they expire.
 
-A cached value is reused until this node writes anything (`Runtime.changed`) or `cache_seconds`
-pass, the bound on how long another node's write goes unseen (IAM is eventually consistent in
-AWS as well). Compiled policies never go stale: they are keyed by their text. A cache that reaches
-its bound is emptied, so a flood of distinct keys costs memory up to the bound and no more.
+A cached value is reused until this node writes anything (`Runtime.changed`), another node or
+process sharing the store writes something that may change a decision (the store's watcher bumps
+the same WriteCounter within a second: store.versions), or `cache_seconds` pass, the bound should
+the watcher lose the store. Compiled policies never go stale: they are keyed by their text. A cache
+that reaches its bound is emptied, so a flood of distinct keys costs memory up to the bound and no
+more.
 
 A node's request threads share the caches without a lock: a dict's get, set and clear are atomic
 under the GIL; two threads missing one key both load it (the same value); and the write count is
@@ -38,7 +40,8 @@ PolicySetKey = tuple[PrincipalKey, Policy | None, Levels, Levels]
 
 
 class WriteCounter:
-    """This node's writes, counted: an entry loaded before the latest local write is stale."""
+    """Writes seen by this node, its own and (through the store's watcher) other nodes', counted: an
+    entry loaded before the latest one is stale."""
 
     def __init__(self) -> None:
         self._count = 0
@@ -72,13 +75,19 @@ class Cache(Generic[K, V]):
         self._clock = clock  # the injected clock: tests expire caches without sleeping
         self._writes = writes
         self._entries: dict[K, _Entry[V]] = {}
+        # lookups answered from the cache and loaded, for the hit ratio (rolehop.metrics reads them);
+        # plain ints: a lock would cost every lookup, a rare lost count under contention costs nothing
+        self.hits = 0
+        self.misses = 0
 
     def get(self, key: K, load: Callable[[], V]) -> V:
         now = self._clock().timestamp() if self._seconds is not None else 0.0
         writes = self._writes.count if self._writes is not None else 0  # read before loading
         hit = self._entries.get(key)
         if hit is not None and hit.writes == writes and (hit.expires is None or hit.expires > now):
+            self.hits += 1
             return hit.value
+        self.misses += 1
         value = load()
         if len(self._entries) >= self._bound:
             self._entries.clear()

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from datetime import datetime
 
+from rolehop.core.errors import ServiceUnavailable
 from rolehop.services.ports.store import Store
 
 FLUSH_SECONDS = 10.0
@@ -24,7 +26,9 @@ class KeyUsage:
         with self._lock:
             self._pending[access_key_id] = (at, service, region)
         if time.monotonic() - self._last_flush > FLUSH_SECONDS:
-            self.flush()
+            # the store out of reach must not fail a request that needs none: the uses wait for a flush
+            with suppress(ServiceUnavailable):
+                self.flush()
 
     def flush(self) -> None:
         with self._lock:

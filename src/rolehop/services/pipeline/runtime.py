@@ -12,6 +12,7 @@ from rolehop.services.pipeline.caches import Caches, WriteCounter
 from rolehop.services.pipeline.caches import Clock as Clock  # the runtime's clock type, re-exported
 from rolehop.services.pipeline.denial_log import DenialLog
 from rolehop.services.pipeline.key_usage import KeyUsage
+from rolehop.services.ports.meter import Meter, NoMeter
 from rolehop.services.ports.store import Store
 
 
@@ -24,7 +25,8 @@ class Settings:
     management_account_id: str
     dev: bool = False
     default_region: str = "us-east-1"
-    # Other nodes see an IAM change within this many seconds (IAM itself is eventually consistent).
+    # A cached entry's longest life: the bound on staleness should the store's change notifications
+    # stop arriving (they normally drop other nodes' caches within a second; store.versions).
     cache_seconds: float = 5.0
     # opt-in: AccessDenied messages carry an encoded explanation (STS DecodeAuthorizationMessage)
     encode_denials: bool = False
@@ -41,17 +43,21 @@ class Runtime:
         *,
         clock: Clock = system_clock,
         random: Callable[[int], bytes] = os.urandom,
+        meter: Meter | None = None,
     ) -> None:
         self.store = store
         self.ring = ring
         self.settings = settings
         self.clock = clock
         self.random = random
+        self.meter: Meter = meter or NoMeter()  # what operators count (rolehop.metrics)
         self._writes = WriteCounter()
         self.caches = Caches.for_node(seconds=settings.cache_seconds, clock=clock, writes=self._writes)
+        store.watch_changes(self._writes.bump)  # other nodes' writes drop these caches within a second
         self.key_usage = KeyUsage(store)
         self.denial_log = DenialLog()
 
     def changed(self) -> None:
-        """Every write calls this so this node's caches never serve what it has just changed."""
+        """Every write calls this so this node's caches never serve what it has just changed (the
+        store's watcher does the same for other nodes' writes, a moment later)."""
         self._writes.bump()

@@ -78,14 +78,17 @@ def check_not_throttled(rt: Runtime, who: Subject, now: datetime) -> None:
         for scope, subject, _limit in who.entries():
             wait = _seconds_left(tx.get_throttle(scope, subject), now)
             if wait:
+                rt.meter.auth_throttled()
                 whom = f"source address {subject}" if scope == "source" else f"user {who.user_name}"
                 raise LimitExceeded(
                     f"Too many failed authentication attempts for {whom}. Try again in {wait} seconds."
                 )
 
 
-def record_failure(rt: Runtime, who: Subject, now: datetime) -> None:
-    """Counts a failure, in its own transaction so that it stays counted although the request fails."""
+def record_failure(rt: Runtime, who: Subject, now: datetime, *, factor: str = "mfa") -> None:
+    """Counts a failure (of an MFA code or a password: `factor`), in its own transaction so that it
+    stays counted although the request fails."""
+    rt.meter.auth_failure(factor)
     with rt.store.transaction() as tx:
         for scope, subject, limit in who.entries():
             counted = tx.add_failure(scope, subject, now, WINDOW)

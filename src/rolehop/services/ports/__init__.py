@@ -6,4 +6,6 @@ keeps it. rolehop.store implements them (SQLite or PostgreSQL through SQLAlchemy
     audit          AuditTx: AccessDenied explanations
     console        ConsoleStore: console sessions and role history; UserSessionsTx (part of Tx):
                    ending a user's sessions when their credentials change
+    meter          Meter: the events services count for operators (decisions, credentials issued,
+                   failed MFA codes and passwords); rolehop.metrics implements it
 """

@@ -8,7 +8,7 @@ raises ConcurrentModification.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -141,5 +141,8 @@ class Tx(OrgTx, AuditTx, UserSessionsTx, Protocol):
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Tx]: ...
+    # calls on_change (on a thread of its own) within a second of another node's or process's
+    # committed write that may change an authorization decision; close() stops it
+    def watch_changes(self, on_change: Callable[[], None]) -> None: ...
     def reset(self) -> None: ...
     def close(self) -> None: ...

@@ -17,6 +17,7 @@ def issue_credentials(rt: Runtime, claims: SessionClaims) -> dict[str, Any]:
     key_id = access_key_id(TEMPORARY_KEY_PREFIX, claims.account_id, rt.random(5))
     claims = replace(claims, access_key_id=key_id, salt=rt.random(12).hex())
     token = seal_token(rt.ring, claims, nonce=rt.random(12))
+    rt.meter.credentials_issued()
     return {
         "AccessKeyId": key_id,
         "SecretAccessKey": temporary_secret(rt.ring, rt.ring.active_key_id, claims),
