@@ -165,7 +165,7 @@ class RolehopApp:
             self.bootstrap()
             return _json(200, {"status": "reset"})
         if req.path in EXTENSION_PATHS:
-            return handle_extension(self.rt, req)
+            return handle_extension(self.rt, self.api, req)
         if is_api_request(req):
             return self.api.handle(req, seen)
         return _json(404, {"error": "not found"})

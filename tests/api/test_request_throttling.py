@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from botocore.retries import standard
 
-from support import FakeClock, LiveServer, user_keys
+from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer, user_keys
 
 
 @pytest.fixture
@@ -134,4 +138,22 @@ def test_a_request_the_hot_path_starts_over_costs_one_token(throttled: LiveServe
         ops.assume_role(RoleArn=role, RoleSessionName="ops")
     with pytest.raises(ClientError) as exc:
         ops.assume_role(RoleArn=role, RoleSessionName="ops")
+    assert error(exc) == ("Throttling", 400)
+
+
+def test_rolehops_own_signed_api_shares_the_principals_bucket(throttled: LiveServer) -> None:
+    """GET /_rolehop/assumable-roles is signed like any call: it costs the same tokens and is
+    refused with the same answer once they are spent."""
+
+    def assumable_roles() -> httpx.Response:
+        request = AWSRequest("GET", throttled.url + "/_rolehop/assumable-roles")
+        SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "sts", "us-east-1").add_auth(request)
+        return httpx.get(request.url, headers=dict(request.headers))
+
+    for _ in range(3):
+        assert assumable_roles().status_code == 200
+    refused = assumable_roles()
+    assert refused.status_code == 400 and refused.json()["__type"] == "Throttling"
+    with pytest.raises(ClientError) as exc:
+        throttled.client("sts").get_caller_identity()  # the same bucket as the API's
     assert error(exc) == ("Throttling", 400)

@@ -146,8 +146,7 @@ class Api:
         try:
             if len(req.body) > MAX_BODY:
                 raise RequestEntityTooLarge("Request body too large")
-            # before authentication: a flood of forged requests costs no signature check, no store read
-            self._take(req, "source:" + req.client_ip, self.rates.source_allowed, req.client_ip)
+            self.charge_source(req)
             if target:
                 return self._json(req, target, request_id, seen)
             return self._query(req, request_id, seen)
@@ -174,8 +173,15 @@ class Api:
             source_ip=req.client_ip,
             secure_transport=req.secure,
         )
-        self._take(req, "principal:" + caller.arn, self.rates.principal_allowed, caller.arn)
+        self.charge_principal(req, caller.arn)
         return call, scope.service
+
+    def charge_source(self, req: HttpRequest) -> None:
+        """Before authentication: a flood of forged requests costs no signature check, no store read."""
+        self._take(req, "source:" + req.client_ip, self.rates.source_allowed, req.client_ip)
+
+    def charge_principal(self, req: HttpRequest, principal_arn: str) -> None:
+        self._take(req, "principal:" + principal_arn, self.rates.principal_allowed, principal_arn)
 
     def _take(
         self, req: HttpRequest, bucket: str, allowed: Callable[[str, datetime], bool], key: str

@@ -14,17 +14,20 @@ from rolehop.services.pipeline.authenticate import authenticate
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.sts.assumable_roles import assumable_roles
-from rolehop.wire.api import HttpRequest, HttpResponse
+from rolehop.wire.api import Api, HttpRequest, HttpResponse
 from rolehop.wire.json_protocol import serialize_json_error
 
 EXTENSION_PATHS = frozenset({"/_rolehop/assumable-roles"})
 
 
-def handle_extension(rt: Runtime, req: HttpRequest) -> HttpResponse:
+def handle_extension(rt: Runtime, api: Api, req: HttpRequest) -> HttpResponse:
+    """Authenticated and throttled as the API's own requests are (the same buckets)."""
     request_id = str(uuid.uuid4())
     headers = [("x-amzn-RequestId", request_id)]
     try:
+        api.charge_source(req)
         caller, scope = authenticate(rt, req.method, req.target, req.headers, req.body)
+        api.charge_principal(req, caller.arn)
         call = Call(
             rt, caller, request_id, rt.clock(), scope.service, scope.region, req.client_ip, req.secure
         )
