@@ -105,3 +105,21 @@ def test_entities_for_an_aws_managed_policy_are_the_callers_accounts_only(server
     mine = iam.list_entities_for_policy(PolicyArn=ADMIN)
     assert [u["UserName"] for u in mine["PolicyUsers"]] == ["admin"]
     assert mine["PolicyRoles"] == []
+
+
+def test_an_accounts_attachment_count_is_its_own(server: LiveServer) -> None:
+    """Reading an AWS-managed policy tells an account how often it uses it, never how often other
+    accounts do (IAM reports AttachmentCount per account)."""
+    iam = server.client("iam")
+    admin_keys = user_keys(iam, "admin")
+    iam.attach_user_policy(UserName="admin", PolicyArn=ADMIN)
+    for name in ("ops", "audit"):
+        iam.create_group(GroupName=name)
+        iam.attach_group_policy(GroupName=name, PolicyArn=READ_ONLY)
+    assert iam.get_policy(PolicyArn=READ_ONLY)["Policy"]["AttachmentCount"] == 2
+    member = member_administrator(server, admin_keys)  # its role holds AdministratorAccess
+    assert member.get_policy(PolicyArn=READ_ONLY)["Policy"]["AttachmentCount"] == 0
+    assert member.get_policy(PolicyArn=ADMIN)["Policy"]["AttachmentCount"] == 1
+    attached = member.list_policies(Scope="AWS", OnlyAttached=True)["Policies"]
+    assert [(p["Arn"], p["AttachmentCount"]) for p in attached] == [(ADMIN, 1)]
+    assert iam.get_policy(PolicyArn=ADMIN)["Policy"]["AttachmentCount"] == 1  # the management's admin

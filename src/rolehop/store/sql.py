@@ -49,14 +49,16 @@ def _identity(row: Row[Any]) -> Identity:
     return Identity(**d)
 
 
-def _policy_columns() -> list[Any]:
+def _policy_columns(counted_in: str | None = None) -> list[Any]:
     counted = t.attachments.alias("counted")
+    query = select(func.count()).select_from(counted)
+    if counted_in is not None:  # only the attachments of that account's users, groups and roles
+        holder = t.identities.alias("holder")
+        query = query.join(holder, holder.c.unique_id == counted.c.principal_id).where(
+            holder.c.account_id == counted_in
+        )
     counts = (
-        select(func.count())
-        .select_from(counted)
-        .where(counted.c.policy_id == t.policies.c.policy_id)
-        .correlate_except(counted)
-        .scalar_subquery()
+        query.where(counted.c.policy_id == t.policies.c.policy_id).correlate(t.policies).scalar_subquery()
     )
     return [*(c for c in t.policies.c if c.name != "arn_key"), counts.label("attachment_count")]
 
@@ -176,14 +178,14 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin, UserSessionsSqlMixin
         return [_identity(r) for r in self.c.execute(q.order_by(i.name_key))]
 
     # managed policies
-    def get_policy(self, policy_arn: str) -> ManagedPolicy | None:
-        q = select(*_policy_columns()).where(t.policies.c.arn == policy_arn)
+    def get_policy(self, policy_arn: str, *, counted_in: str | None = None) -> ManagedPolicy | None:
+        q = select(*_policy_columns(counted_in)).where(t.policies.c.arn == policy_arn)
         row = self.c.execute(q).first()
         return _policy(row) if row else None
 
-    def list_policies(self, account_id: str | None) -> list[ManagedPolicy]:
+    def list_policies(self, account_id: str | None, *, counted_in: str | None = None) -> list[ManagedPolicy]:
         p = t.policies.c
-        q = select(*_policy_columns()).where(
+        q = select(*_policy_columns(counted_in)).where(
             p.account_id.is_(None) if account_id is None else p.account_id == account_id
         )
         return [_policy(r) for r in self.c.execute(q.order_by(p.arn_key))]

@@ -38,7 +38,7 @@ def existing_policy(call: Call, policy_arn: str, action: str) -> ManagedPolicy:
     checked_policy_arn(policy_arn)
     authorize(call, action, policy_arn)
     with call.runtime.store.transaction() as tx:
-        policy = tx.get_policy(policy_arn)
+        policy = tx.get_policy(policy_arn, counted_in=call.caller.account_id)
     if policy is None:
         raise _not_found(policy_arn)
     return policy
@@ -123,9 +123,9 @@ def list_policies(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         found: list[ManagedPolicy] = []
         if scope in ("All", "AWS"):
-            found += tx.list_policies(None)
+            found += tx.list_policies(None, counted_in=call.caller.account_id)
         if scope in ("All", "Local"):
-            found += tx.list_policies(call.caller.account_id)
+            found += tx.list_policies(call.caller.account_id, counted_in=call.caller.account_id)
     found = [
         x for x in found if x.path.startswith(prefix) and (not p.get("OnlyAttached") or x.attachment_count)
     ]
