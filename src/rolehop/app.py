@@ -128,7 +128,10 @@ class RolehopApp:
             if refused is not None:
                 return await _respond(send, refused)
             seen.service, seen.operation = "console", "page"
-            return await _console_status(self.console, scope, _replay(body, receive), send)
+            state = scope.setdefault("state", {})  # Starlette's request.state: the page says who acted
+            status = await _console_status(self.console, scope, _replay(body, receive), send)
+            seen.principal = str(state.get("principal", ""))
+            return status
         # route() may block (the store, argon2, large policies): a worker thread runs it, and the STS
         # hot path is tried on the loop first (offload)
         loop_first = hot_path(req.body, req.query_string, req.header("x-amz-target"))

@@ -219,3 +219,20 @@ def test_a_page_loaded_before_a_key_rotation_still_posts(client: ConsoleClient, 
     signed_out = client.http.post("/signout", data={"csrf_token": token})
     assert signed_out.status_code == 303
     assert client.get("/").status_code in (302, 303)  # the sign-out took effect
+
+
+def test_a_console_pages_request_is_logged_with_who_acted(
+    client: ConsoleClient, org: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request log names the principal of a console page as it names an API caller's: the user,
+    or the role switched to. (A stand-in for the log writer catches what the app hands it.)"""
+    seen: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(
+        "rolehop.app.logs.request_line",
+        lambda s, method, path, status, seconds: seen.append((path, s.service, s.principal)),
+    )
+    client.get("/signin")
+    client.sign_in_fresh("alice")
+    client.get("/iam/users")
+    assert ("/signin", "console", "") in seen  # nobody yet
+    assert ("/iam/users", "console", f"arn:aws:iam::{org.account_id}:user/alice") in seen

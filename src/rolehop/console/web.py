@@ -114,27 +114,36 @@ class Ctx:
         token = session.role_token or session.user_token
         if token is None:
             raise SessionEnded("the session has no identity yet")
-        return call_for(
-            self.console,
-            token,
-            service=service,
-            source_ip=self.source_ip,
-            secure=self.secure,
-            session_id=session.session_id,
+        return self._acting(
+            call_for(
+                self.console,
+                token,
+                service=service,
+                source_ip=self.source_ip,
+                secure=self.secure,
+                session_id=session.session_id,
+            )
         )
 
     def user_call(self, service: str = "iam") -> Call:
         session = self._require()
         if session.user_token is None:
             raise SessionEnded("the session has no user")
-        return call_for(
-            self.console,
-            session.user_token,
-            service=service,
-            source_ip=self.source_ip,
-            secure=self.secure,
-            session_id=session.session_id,
+        return self._acting(
+            call_for(
+                self.console,
+                session.user_token,
+                service=service,
+                source_ip=self.source_ip,
+                secure=self.secure,
+                session_id=session.session_id,
+            )
         )
+
+    def _acting(self, call: Call) -> Call:
+        """Records who this page acts as, for the request's log line (the app reads request.state)."""
+        self.request.state.principal = call.caller.arn
+        return call
 
     def invoke(
         self, operation: str, params: dict[str, Any] | None = None, service: str = "iam"
