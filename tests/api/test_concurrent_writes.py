@@ -183,3 +183,35 @@ def test_one_name_makes_one_user_on_one_node(database_url: str, tmp_path: Path, 
         one_name_one_user(iam_clients([server], 50))
     finally:
         server.stop()
+
+
+def test_the_attached_policies_quota_holds_against_concurrent_attaches(nodes: list[LiveServer]) -> None:
+    """At most 10 managed policies per identity (PoliciesPerUser), however many attach at once."""
+    clients = iam_clients(nodes, 16)
+    arns = [
+        clients[0].create_policy(PolicyName=f"q{i}", PolicyDocument=POLICY)["Policy"]["Arn"]
+        for i in range(16)
+    ]
+    clients[0].create_user(UserName="holder")
+    outcomes = race(
+        [
+            partial(c.attach_user_policy, UserName="holder", PolicyArn=arn)
+            for c, arn in zip(clients, arns, strict=True)
+        ]
+    )
+    assert Counter(outcomes) == {"ok": 10, "LimitExceeded": 6}
+    assert len(clients[1].list_attached_user_policies(UserName="holder")["AttachedPolicies"]) == 10
+
+
+def test_the_tag_quota_holds_against_concurrent_tagging(nodes: list[LiveServer]) -> None:
+    """At most 50 tags per user, however many TagUser calls land at once."""
+    clients = iam_clients(nodes, 12)
+    clients[0].create_user(UserName="tagged", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(40)])
+    outcomes = race(
+        [
+            partial(c.tag_user, UserName="tagged", Tags=[{"Key": f"new{i}", "Value": "v"}])
+            for i, c in enumerate(clients)
+        ]
+    )
+    assert Counter(outcomes) == {"ok": 10, "LimitExceeded": 2}
+    assert len(clients[1].list_user_tags(UserName="tagged")["Tags"]) == 50

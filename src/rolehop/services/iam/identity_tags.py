@@ -9,6 +9,7 @@ from rolehop.services.iam.common import (
     NAME_PARAM,
     add_tags,
     existing,
+    hold,
     paginate,
     request_tag_context,
     tag_shapes,
@@ -24,6 +25,7 @@ def _tag(call: Call, p: Params, kind: Taggable, action: str) -> Result:
     tags = tags_param(p)
     target = existing(call, kind, p[NAME_PARAM[kind]], action, request_tag_context(tags))
     with call.runtime.store.transaction() as tx:
+        hold(tx, target)  # the 50-tag quota is checked and filled one writer at a time
         add_tags(tx, kind, target.unique_id, tags)
     call.runtime.changed()
     return {}

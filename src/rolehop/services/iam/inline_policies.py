@@ -16,7 +16,7 @@ from rolehop.core.policy.validate import (
     inline_policy_too_large,
     policy_size,
 )
-from rolehop.services.iam.common import NAME_PARAM, existing, paginate
+from rolehop.services.iam.common import NAME_PARAM, existing, hold, paginate
 from rolehop.services.iam.policy_documents import checked_document, decoded
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
@@ -34,6 +34,7 @@ def _put(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
     owner = existing(call, kind, p[NAME_PARAM[kind]], action)
     document = checked_document(decoded(p["PolicyDocument"]), "identity", None, managed=False)
     with call.runtime.store.transaction() as tx:
+        hold(tx, owner)  # the size quota covers concurrent puts too
         # the quota covers all of an identity's inline policies together
         others = [x for x in tx.list_inline(kind, owner.unique_id) if x.name != p["PolicyName"]]
         if sum(policy_size(x.document) for x in others) + policy_size(document) > _MAX_CHARS[kind]:

@@ -31,6 +31,7 @@ from rolehop.services.iam.common import (
     add_tags,
     check_new_path,
     existing,
+    hold,
     paginate,
     tag_shapes,
     tags_param,
@@ -149,6 +150,7 @@ def enable_mfa_device(call: Call, p: Params) -> Result:
     except InvalidToken as e:
         raise InvalidAuthenticationCode(INVALID_CODES) from e
     with call.runtime.store.transaction() as tx:
+        hold(tx, user)  # the per-user device quota, one enable at a time
         if len(tx.mfa_devices_of(user.unique_id)) >= DEVICES_PER_USER:
             raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}")
         current = tx.get_mfa_device(serial)

@@ -215,6 +215,7 @@ def set_default_policy_version(call: Call, p: Params) -> Result:
 def tag_policy(call: Call, p: Params) -> Result:
     policy = _customer(existing_policy(call, p["PolicyArn"], "iam:TagPolicy"))
     with call.runtime.store.transaction() as tx:
+        _hold(tx, policy)  # the 50-tag quota, one writer at a time
         add_tags(tx, "policy", policy.policy_id, tags_param(p))
     return {}
 

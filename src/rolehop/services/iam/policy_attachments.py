@@ -7,7 +7,7 @@ from typing import Any
 
 from rolehop.core.entities import IdentityKind
 from rolehop.core.errors import LimitExceeded, NoSuchEntity
-from rolehop.services.iam.common import NAME_PARAM, attachable_policy, check_path, existing, paginate
+from rolehop.services.iam.common import NAME_PARAM, attachable_policy, check_path, existing, hold, paginate
 from rolehop.services.iam.policies import existing_policy
 from rolehop.services.iam.policy_documents import checked_policy_arn
 from rolehop.services.pipeline.call import Call
@@ -26,6 +26,7 @@ def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
         {"iam:PolicyARN": policy_arn},
     )
     with call.runtime.store.transaction() as tx:
+        hold(tx, target)  # attaches to one identity count against its quota one at a time
         policy = attachable_policy(tx, policy_arn, target.account_id)
         attached = tx.attached_policies(kind, target.unique_id)
         if policy.policy_id not in {a.policy_id for a in attached} and len(attached) >= MANAGED_PER_IDENTITY:

@@ -17,6 +17,7 @@ from rolehop.services.iam.common import (
     check_path,
     create_identity,
     existing,
+    hold,
     paginate,
     tag_shapes,
 )
@@ -127,6 +128,7 @@ def update_assume_role_policy(call: Call, p: Params) -> Result:
 def delete_role(call: Call, p: Params) -> Result:
     role = existing(call, "role", p["RoleName"], "iam:DeleteRole")
     with call.runtime.store.transaction() as tx:
+        hold(tx, role)  # no policy is attached or put while this checks and deletes
         if tx.attached_policies("role", role.unique_id):
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
         if tx.list_inline("role", role.unique_id):
