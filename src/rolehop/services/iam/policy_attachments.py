@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rolehop.core.entities import IdentityKind
+from rolehop.core.entities import Identity, IdentityKind
 from rolehop.core.errors import LimitExceeded, NoSuchEntity
 from rolehop.services.iam.common import NAME_PARAM, attachable_policy, check_path, existing, hold, paginate
 from rolehop.services.iam.policies import existing_policy
@@ -16,15 +16,14 @@ from rolehop.services.pipeline.registry import Params, Result, operation
 MANAGED_PER_IDENTITY = 10
 
 
-def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
+def _policy_and_target(call: Call, p: Params, kind: IdentityKind, action: str) -> tuple[str, Identity]:
+    """The policy ARN (checked) and the identity, once `action` is allowed on it for that policy."""
     policy_arn = checked_policy_arn(p["PolicyArn"])
-    target = existing(
-        call,
-        kind,
-        p[NAME_PARAM[kind]],
-        action,
-        {"iam:PolicyARN": policy_arn},
-    )
+    return policy_arn, existing(call, kind, p[NAME_PARAM[kind]], action, {"iam:PolicyARN": policy_arn})
+
+
+def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
+    policy_arn, target = _policy_and_target(call, p, kind, action)
     with call.runtime.store.transaction() as tx:
         hold(tx, target)  # attaches to one identity count against its quota one at a time
         policy = attachable_policy(tx, policy_arn, target.account_id)
@@ -39,14 +38,7 @@ def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
 
 
 def _detach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
-    policy_arn = checked_policy_arn(p["PolicyArn"])
-    target = existing(
-        call,
-        kind,
-        p[NAME_PARAM[kind]],
-        action,
-        {"iam:PolicyARN": policy_arn},
-    )
+    policy_arn, target = _policy_and_target(call, p, kind, action)
     with call.runtime.store.transaction() as tx:
         attached = {a.arn: a for a in tx.attached_policies(kind, target.unique_id)}
         if policy_arn not in attached:
