@@ -1,11 +1,13 @@
-"""What N identical AccessDenied answers cost the store and the log (issue 15, finding 7).
+"""What N identical AccessDenied answers cost the store and the log (issue 15, finding 7; since
+issue 14 the explanations live in the audit trail).
 
 Starts `rolehop serve --dev` (SQLite in a temporary data dir, one process), creates a user with an
 access key and no permissions, signs ONE iam:ListUsers request and sends exactly those bytes N
 times over one keep-alive connection: N identical denials. Then it stops the server and reports:
 
-- rows and bytes stored in the denial tables (every table whose name starts with "denial"; bytes
-  are the stored values' lengths), and how much the database file grew (WAL checkpointed first);
+- the denied calls' trail events: rows, and bytes of their explanations (the first of a window
+  holds the explanation, each repeat a reference to it) and of their whole rows (every column's
+  stored length); and how much the database file grew (WAL checkpointed first);
 - log lines and bytes the server wrote about denials;
 - how many of the N request IDs `rolehop explain` still resolves (pipeline.denials.explain, the
   function behind the command), the first and the last among them.
@@ -85,21 +87,21 @@ def replay(url: str, headers: dict[str, str], body: bytes, count: int) -> list[s
 
 
 def denial_tables(db: Path) -> dict[str, dict[str, int]]:
-    """Rows and stored bytes of every denial table (after folding the WAL into the database)."""
+    """Rows and stored bytes of the denied calls' trail events: their explanations, and their whole
+    rows (after folding the WAL into the database)."""
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        names = [
-            r[0]
-            for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'denial%'")
-        ]
-        out = {}
-        for name in names:
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({name})")]
-            lengths = " + ".join(f"coalesce(length(CAST({c} AS BLOB)), 0)" for c in columns)
-            rows, size = conn.execute(f"SELECT count(*), coalesce(sum({lengths}), 0) FROM {name}").fetchone()
-            out[name] = {"rows": rows, "bytes": size}
-        return out
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(trail_events)")]
+        lengths = " + ".join(f"coalesce(length(CAST({c} AS BLOB)), 0)" for c in columns)
+        rows, explained, whole = conn.execute(
+            "SELECT count(*), coalesce(sum(length(CAST(explanation AS BLOB))), 0), "
+            f"coalesce(sum({lengths}), 0) FROM trail_events WHERE error_code = 'AccessDenied'"
+        ).fetchone()
+        return {
+            "explanations": {"rows": rows, "bytes": explained},
+            "trail_events": {"rows": rows, "bytes": whole},
+        }
     finally:
         conn.close()
 
@@ -160,8 +162,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "source": source,
             "requests": args.requests,
             "tables": tables,
-            "rows": sum(t["rows"] for t in tables.values()),
-            "bytes": sum(t["bytes"] for t in tables.values()),
+            "rows": tables["trail_events"]["rows"],
+            "bytes": tables["explanations"]["bytes"],
+            "event_bytes": tables["trail_events"]["bytes"],
             "database_growth": db_size(db) - size_before,
             "log_lines": lines - log_before[0],
             "log_bytes": log_bytes - log_before[1],
@@ -179,8 +182,9 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     n = result["requests"]
     print(
-        f"\n{n} identical denials ({result['source']}): {result['rows']} rows, {result['bytes']:,} bytes "
-        f"stored, database +{result['database_growth']:,} bytes; {result['log_lines']} log lines, "
+        f"\n{n} identical denials ({result['source']}): {result['rows']} trail events "
+        f"({result['event_bytes']:,} bytes), {result['bytes']:,} bytes of explanations, "
+        f"database +{result['database_growth']:,} bytes; {result['log_lines']} log lines, "
         f"{result['log_bytes']:,} bytes; explain resolves {result['explain']['resolved']} of {n} "
         f"request IDs (first: {result['explain']['first']}, last: {result['explain']['last']})"
     )

@@ -216,7 +216,7 @@ def refuses_connections(url: str) -> bool:
     return False
 
 
-def test_sigterm_lets_the_request_in_flight_finish_and_flushes_key_usage(tmp_path: Path) -> None:
+def test_sigterm_lets_the_request_in_flight_finish_and_flushes_the_trail(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with serve(data) as served:
         iam = client(served.url, "iam")
@@ -236,7 +236,7 @@ def test_sigterm_lets_the_request_in_flight_finish_and_flushes_key_usage(tmp_pat
         assert b":user/dave</Arn>" in answer
         # uvicorn raises the signal again once it has shut down, so that a supervisor sees why it ended
         assert served.process.wait(30) == -signal.SIGTERM
-    with serve(data) as again:  # the key's use was written at shutdown, not lost with the process
+    with serve(data) as again:  # the call's record (the key's last use) was written at shutdown, not lost
         used = client(again.url, "iam").get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
         assert used["AccessKeyLastUsed"]["ServiceName"] == "sts"
         assert "LastUsedDate" in used["AccessKeyLastUsed"]

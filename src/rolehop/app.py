@@ -8,7 +8,6 @@ import os
 import shlex
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from contextlib import suppress
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 from rolehop import logs
 from rolehop.config import ServerConfig, load_keyring, resolve
 from rolehop.console import build_console
-from rolehop.core.errors import ServiceUnavailable
 from rolehop.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from rolehop.metrics import Metrics
 from rolehop.offload import LoopGuardedStore, Offload, hot_path
@@ -59,6 +57,9 @@ def build_runtime(config: ServerConfig, *, clock: Clock = system_clock) -> Runti
         management_account_id=config.management_account_id,
         dev=config.dev,
         encode_denials=config.encode_denials,
+        audit_trail=config.audit_trail,
+        audit_retention_days=config.audit_retention_days,
+        audit_org_view=config.audit_org_view,
     )
     runtime = Runtime(store, ring, settings, clock=clock, meter=metrics)
     if metrics:
@@ -188,11 +189,11 @@ class RolehopApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.rt.trail.start()  # its digests and retention run on an idle node too
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                with suppress(ServiceUnavailable):  # the store is out of reach: these last uses are lost
-                    self.rt.key_usage.flush()
                 self.rt.denial_log.flush(self.rt.clock())  # summarize the log lines held back
+                self.rt.trail.close()  # the records still waiting for their batch
                 self.rt.store.close()
                 logs.drain()  # the last requests' lines
                 await send({"type": "lifespan.shutdown.complete"})
@@ -297,6 +298,9 @@ def worker_config_json(config: ServerConfig) -> str:
             "master_key_command": shlex.join(config.master_key_command),
             "metrics": config.metrics,
             "log_format": config.log_format,
+            "audit_trail": config.audit_trail,
+            "audit_retention_days": config.audit_retention_days,
+            "audit_org_view": config.audit_org_view,
         }
     )
 
@@ -320,6 +324,9 @@ def worker_app() -> RolehopApp:
         master_key_command=fields["master_key_command"],
         metrics=fields["metrics"],
         log_format=fields["log_format"],
+        audit_trail=fields["audit_trail"],
+        audit_retention_days=fields["audit_retention_days"],
+        audit_org_view=fields["audit_org_view"],
     )
     logs.configure(config.log_format)  # a fresh process: the parent's logging is not inherited
     return create_app(config)

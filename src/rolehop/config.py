@@ -40,6 +40,10 @@ RATE_LIMIT_ENV = "ROLEHOP_RATE_LIMIT"
 RATE_BURST_ENV = "ROLEHOP_RATE_BURST"
 METRICS_ENV = "ROLEHOP_METRICS"  # "off" (or false, 0, no) stands in for --no-metrics
 LOG_FORMAT_ENV = "ROLEHOP_LOG_FORMAT"
+AUDIT_TRAIL_ENV = "ROLEHOP_AUDIT_TRAIL"  # on|off: record every call in the audit trail
+AUDIT_RETENTION_ENV = "ROLEHOP_AUDIT_RETENTION_DAYS"
+AUDIT_ORG_VIEW_ENV = "ROLEHOP_AUDIT_ORG_VIEW"  # on: the management account sees every account's events
+DEFAULT_AUDIT_RETENTION_DAYS = 90  # CloudTrail's event history
 ROOT_KEY_ID_ENV = "ROLEHOP_ROOT_ACCESS_KEY_ID"
 ROOT_SECRET_ENV = "ROLEHOP_ROOT_SECRET_ACCESS_KEY"
 MASTER_KEY_ENV = "ROLEHOP_MASTER_KEY"
@@ -100,6 +104,9 @@ class ServerConfig:
     rate_burst: float | None = None
     metrics: bool = True  # GET /metrics (off: 404)
     log_format: LogFormat = "text"
+    audit_trail: bool = True  # every call recorded as a CloudTrail event (off: benchmarks only)
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    audit_org_view: bool = False  # opt-in: the management account's event history spans the organization
 
     @property
     def store_url(self) -> str:
@@ -130,6 +137,9 @@ def resolve(
     terminal: bool | None = None,
     master_key_command: str | None = None,
     migrate: MigratePolicy = "never",
+    audit_trail: bool | None = None,
+    audit_retention_days: int | None = None,
+    audit_org_view: bool | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ServerConfig:
     """The settings of a command: each flag (None when not given) wins over its environment
@@ -153,6 +163,13 @@ def resolve(
         # a person at a terminal reads text; anything else (systemd, a container runtime) gets JSON lines
         on_terminal = sys.stderr.isatty() if terminal is None else terminal
         log_format = env.get(LOG_FORMAT_ENV) or ("text" if on_terminal else "json")
+    if audit_trail is None:
+        audit_trail = _switch("audit-trail", env.get(AUDIT_TRAIL_ENV) or "on")
+    if audit_org_view is None:
+        audit_org_view = _switch("audit-org-view", env.get(AUDIT_ORG_VIEW_ENV) or "off")
+    if audit_retention_days is None:
+        text = env.get(AUDIT_RETENTION_ENV) or str(DEFAULT_AUDIT_RETENTION_DAYS)
+        audit_retention_days = _days("audit-retention-days", text)
     chosen_dir = data_dir or (Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else None)
     if chosen_dir is None:
         chosen_dir = Path(tempfile.mkdtemp(prefix="rolehop-dev-")) if dev else DEFAULT_DATA_DIR
@@ -178,6 +195,9 @@ def resolve(
         rate_burst=None if rate_burst is None else _burst(rate_burst),
         metrics=metrics,
         log_format=_log_format(log_format),
+        audit_trail=audit_trail,
+        audit_retention_days=_days("audit-retention-days", str(audit_retention_days)),
+        audit_org_view=audit_org_view,
     )
 
 
@@ -229,6 +249,16 @@ def _positive(seconds: float) -> float:
     if not (math.isfinite(seconds) and seconds > 0):
         raise ConfigError(f"body-timeout: {seconds} is not a positive number of seconds")
     return seconds
+
+
+def _days(setting: str, text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise ConfigError(f"{setting}: {text!r} is not a whole number of days") from None
+    if days < 1:
+        raise ConfigError(f"{setting}: {days} is not a positive number of days")
+    return days
 
 
 def _number(setting: str, text: str) -> float:

@@ -1,4 +1,5 @@
-"""Why was I denied? `rolehop explain REQUEST-ID`, and the opt-in encoded authorization message."""
+"""Why was I denied? `rolehop explain REQUEST-ID`, read from the audit trail, and the opt-in encoded
+authorization message."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from rolehop.services.pipeline.denial_log import LOG_BURST, LOG_WINDOW
-from rolehop.services.pipeline.denials import AGGREGATE_WINDOW, REPEAT_IDS_KEPT
+from rolehop.services.pipeline.denials import AGGREGATE_WINDOW
 from rolehop.services.pipeline.denials import explain as explain_denial
 from support import FakeClock, LiveServer, user_keys
 
@@ -34,6 +35,8 @@ def refused(call) -> ClientError:
 
 
 def explain(server: LiveServer, request_id: str) -> subprocess.CompletedProcess[str]:
+    """`rolehop explain` in a process of its own, once the server's batched records are written."""
+    server.app.rt.trail.flush()
     return subprocess.run(
         [sys.executable, "-m", "rolehop", "explain", request_id, "--data-dir", str(server.config.data_dir)],
         capture_output=True,
@@ -92,14 +95,16 @@ def test_encoded_message_decodes_with_permission(encoding_server: LiveServer) ->
 
 
 # Finding 7 (issue 15): one key repeating a denied call wrote a row and a log line per request.
+# Since issue 14 every call has its trail event; what a repeat must not add is its explanation.
 
 
-def denial_rows(server: LiveServer) -> int:
-    """Rows in every denial table of the server's SQLite store."""
+def explanations(server: LiveServer) -> dict[str, str]:
+    """The explanation column of every trail event of the server's SQLite store, by request ID."""
+    server.app.rt.trail.flush()
     conn = sqlite3.connect(server.config.data_dir / "rolehop.db")
     try:
-        names = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'denial%'")
-        return sum(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for (name,) in list(names))
+        rows = conn.execute("SELECT request_id, explanation FROM trail_events WHERE explanation IS NOT NULL")
+        return {str(rid): str(text) for rid, text in rows}
     finally:
         conn.close()
 
@@ -108,43 +113,79 @@ def request_id(error: ClientError) -> str:
     return str(error.response["ResponseMetadata"]["RequestId"])
 
 
-def test_identical_denials_are_one_row_with_a_count_and_their_request_ids_resolve(
+def test_identical_denials_keep_one_explanation_and_every_request_id_resolves(
     server: LiveServer, iam
 ) -> None:
     dora = server.client_for("iam", user_keys(iam, "dora"))
-    repeats = REPEAT_IDS_KEPT + 10
+    repeats = 30
     ids = [request_id(refused(dora.list_users)) for _ in range(repeats)]
     other = request_id(refused(dora.list_roles))  # another action: a denial of its own
-    assert denial_rows(server) <= 2 + REPEAT_IDS_KEPT  # two aggregates, a bounded set of repeat IDs
+    kept = explanations(server)
+    assert set(ids) | {other} <= set(kept)  # each denial's event says why (or where to look)
+    assert json.loads(kept[ids[0]])["explanation"]["context"]["action"] == "iam:ListUsers"
+    assert json.loads(kept[other])["explanation"]["context"]["action"] == "iam:ListRoles"
+    for rid in ids[1:]:  # a repeat keeps a reference to the first, not a copy: bounded bytes
+        assert json.loads(kept[rid]) == {
+            "fingerprint": json.loads(kept[ids[0]])["fingerprint"],
+            "firstRequestId": ids[0],
+        }
+        assert len(kept[rid]) < 160 < len(kept[ids[0]])
     first = explain_denial(server.app.rt, ids[0])
     assert first is not None and first["requestId"] == ids[0]
     assert first["repeats"]["count"] == repeats and first["repeats"]["lastRequestId"] == ids[-1]
-    # the first repeats and the latest stay resolvable, each under its own request ID
-    for rid in (ids[1], ids[REPEAT_IDS_KEPT], ids[-1]):
+    for rid in (ids[1], ids[repeats // 2], ids[-1]):  # every repeat resolves, under its own ID
         found = explain_denial(server.app.rt, rid)
         assert found is not None and found["requestId"] == rid
         assert found["context"]["action"] == "iam:ListUsers" and found["repeats"]["firstRequestId"] == ids[0]
-    assert explain_denial(server.app.rt, ids[REPEAT_IDS_KEPT + 1]) is None  # past the bound
+        assert found["repeats"]["count"] == repeats
     alone = explain_denial(server.app.rt, other)
     assert alone is not None and alone["context"]["action"] == "iam:ListRoles"
     assert alone["repeats"]["count"] == 1
     result = explain(server, ids[-1])
     assert result.returncode == 0, result.stderr
     assert f"denied {repeats} times" in result.stdout and ids[0] in result.stdout
+    # the explanation is the operator's: the account's event history shows the record alone
+    with server.app.rt.store.transaction() as tx:
+        stored = tx.event_by_request(ids[0])
+    assert stored is not None and stored.event.error_code == "AccessDenied"
+    assert "matchedStatements" not in stored.event.record and "fingerprint" not in stored.event.record
 
 
-def test_a_repeat_after_the_window_opens_a_new_row_and_retention_still_applies(
-    server: LiveServer, iam, clock: FakeClock
-) -> None:
+def test_a_repeat_after_the_window_opens_a_new_aggregate(server: LiveServer, iam, clock: FakeClock) -> None:
     dora = server.client_for("iam", user_keys(iam, "dora"))
     old = request_id(refused(dora.list_users))
     clock.advance(AGGREGATE_WINDOW.total_seconds() + 1)
     later = request_id(refused(dora.list_users))
     found = explain_denial(server.app.rt, later)
     assert found is not None and found["repeats"]["count"] == 1 and found["requestId"] == later
-    clock.advance(30 * 24 * 3600 + 1)  # past the retention of both
-    refused(dora.list_users)
-    assert explain_denial(server.app.rt, old) is None and explain_denial(server.app.rt, later) is None
+    first = explain_denial(server.app.rt, old)
+    assert first is not None and first["repeats"]["count"] == 1
+    assert json.loads(explanations(server)[later])["explanation"]["requestId"] == later
+
+
+def test_a_denied_change_is_explained_from_its_own_transaction(server: LiveServer, iam) -> None:
+    """A refused write's event is appended in the call's transaction (not batched): `explain` in
+    another process finds it without a flush of the server's trail."""
+    dora = server.client_for("iam", user_keys(iam, "dora"))
+    rid = request_id(refused(lambda: dora.create_group(GroupName="g")))
+    result = subprocess.run(
+        [sys.executable, "-m", "rolehop", "explain", rid, "--data-dir", str(server.config.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "iam:CreateGroup" in result.stdout and "no Allow in: identity-based policies" in result.stdout
+
+
+def test_no_explanation_is_kept_with_the_trail_off(server: LiveServer, iam) -> None:
+    """The explanations are part of the trail: with it off (`serve --no-audit-trail`) none is kept,
+    and the denial is still answered."""
+    dora = server.client_for("iam", user_keys(iam, "dora"))
+    server.app.rt.trail.enabled = False  # what Settings.audit_trail=False gives the runtime's trail
+    rid = request_id(refused(dora.list_users))
+    assert explain_denial(server.app.rt, rid) is None
+    assert rid not in explanations(server)
 
 
 def denial_lines(caplog: pytest.LogCaptureFixture) -> list[str]:

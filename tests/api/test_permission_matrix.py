@@ -25,11 +25,13 @@ ALLOW_ALL = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
 READ_ONLY = (
+    "iam:Generate*",  # AWS's ReadOnlyAccess allows iam:Generate* (service last accessed reports)
     "iam:Get*",
     "iam:List*",
     "organizations:Describe*",
     "organizations:List*",
     "sts:GetAccessKeyInfo",
+    "cloudtrail:LookupEvents",
 )
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity", "sts:GetSessionToken"}
 SKIPPED = {("sts", "AssumeRole")}  # decided by trust policies: tests of its own in test_organization_example
@@ -84,6 +86,8 @@ def value_for(name: str, shape: Any, account: str) -> Any:
         "SourceParentId": "r-abcd",
         "DestinationParentId": "ou-abcd-12345678",
         "OrganizationalUnitId": "ou-abcd-12345678",
+        "Arn": f"arn:aws:iam::{account}:user/matrix-target",
+        "JobId": "11111111-2222-4333-8444-555555555555",
     }
     return specific.get(name, "matrix-target")
 
@@ -132,7 +136,7 @@ def matches(action: str, patterns: tuple[str, ...]) -> bool:
 
 
 def clients_of(server: LiveServer, creds: dict[str, Any]) -> dict[str, Any]:
-    return {s: server.client_for(s, creds) for s in ("iam", "sts", "organizations")}
+    return {s: server.client_for(s, creds) for s in ("iam", "sts", "organizations", "cloudtrail")}
 
 
 def new_user(
@@ -148,7 +152,7 @@ def new_user(
 
 
 def test_root(server: LiveServer) -> None:
-    clients = {s: server.client(s) for s in ("iam", "sts", "organizations")}
+    clients = {s: server.client(s) for s in ("iam", "sts", "organizations", "cloudtrail")}
     run_matrix(server, clients, server.account_id, lambda service, op: True)
 
 

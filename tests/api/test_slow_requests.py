@@ -4,18 +4,20 @@ worker threads, not on the event loop (issue 15, finding 8). Timing is driven by
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
 
+from rolehop.core.trail_chain import GENESIS
 from rolehop.offload import NeedsThread
 from rolehop.services.pipeline.call import Call
-from rolehop.services.pipeline.key_usage import KeyUsage
 from rolehop.services.pipeline.registry import OPERATIONS, Params, Result
+from rolehop.services.pipeline.trail import Trail
+from rolehop.services.ports.trail import ChainHead, StoredEvent, TrailEvent
 from support import LiveServer, user_keys
 
 HELD_AT_MOST = 20  # seconds: only how long the test takes to fail while the loop is blocked
@@ -56,7 +58,7 @@ def test_a_hot_path_request_that_needs_the_store_waits_for_it_in_a_thread(
     warm = server.client_for("sts", user_keys(iam, "warm"))
     cold = server.client_for("sts", user_keys(iam, "cold"))
     warm.get_caller_identity()  # its key is cached from now on (no write follows)
-    server.app.rt.key_usage.flush()  # and no batch of key uses falls due during the test
+    server.app.rt.trail.flush()  # the records so far are written (the trail's own thread writes later ones)
     entered, answered = threading.Event(), threading.Event()
     released_in_time: list[bool] = []
     list_users = OPERATIONS[("iam", "ListUsers")]
@@ -76,7 +78,8 @@ def test_a_hot_path_request_that_needs_the_store_waits_for_it_in_a_thread(
         transaction = guarded.transaction
 
         def watched_transaction() -> Any:
-            if threading.current_thread() is not server.thread:  # not the event loop's
+            here = threading.current_thread()
+            if here is not server.thread and here.name != "rolehop-trail":  # a request's worker thread
                 asked_in_a_thread.set()
             return transaction()
 
@@ -96,11 +99,12 @@ def test_a_hot_path_request_that_needs_the_store_waits_for_it_in_a_thread(
 
 class FailsOnce:
     """A store whose first transaction fails (unreachable, or a request that must start over in a
-    thread); it records the key uses written after that."""
+    thread); it keeps the trail's records appended after that."""
 
     def __init__(self) -> None:
         self.failed = False
-        self.written: list[tuple[str, datetime, str, str]] = []
+        self.head: ChainHead | None = None
+        self.written: list[str] = []
 
     @contextmanager
     def transaction(self) -> Iterator[FailsOnce]:
@@ -109,17 +113,33 @@ class FailsOnce:
             raise NeedsThread
         yield self
 
-    def record_key_use(self, uses: Iterable[tuple[str, datetime, str, str]]) -> None:
-        self.written.extend(uses)
+    def lock_chain(self, chain_id: str) -> ChainHead | None:
+        return self.head
+
+    def start_chain(self, chain_id: str, node: str, started_at: datetime) -> None:
+        self.head = ChainHead(chain_id, node, started_at, 0, GENESIS)
+
+    def append_events(self, head: ChainHead, events: Sequence[StoredEvent]) -> None:
+        self.written += [e.event.event_id for e in events]
+        self.head = ChainHead(head.chain_id, head.node, head.started_at, events[-1].seq, events[-1].hash)
 
 
-def test_key_uses_whose_batch_was_not_written_are_kept_for_the_next() -> None:
+def _event(event_id: str, at: datetime) -> TrailEvent:
+    return TrailEvent(
+        event_id, None, at, "123456789012", "us-east-1", "sts.amazonaws.com", "GetCallerIdentity",
+        True, "alice", "AKIAEXAMPLE000000001", None, None, "{}",
+    )  # fmt: skip
+
+
+def test_records_whose_batch_was_not_written_are_kept_for_the_next() -> None:
+    """(The trail's batches replaced the key-usage batches: a key's last use is its newest record.)"""
     store = FailsOnce()
-    usage = KeyUsage(cast(Any, store))
     at = datetime(2026, 1, 2, tzinfo=UTC)
-    usage.record("AKIAEXAMPLE000000001", at, "sts", "us-east-1")
-    with pytest.raises(NeedsThread):  # tried on the event loop: the write must wait for a thread
-        usage.flush()
-    usage.record("AKIAEXAMPLE000000002", at, "iam", "us-east-1")
-    usage.flush()
-    assert sorted(key for key, *_ in store.written) == ["AKIAEXAMPLE000000001", "AKIAEXAMPLE000000002"]
+    trail = Trail(cast(Any, store), lambda: at, node="test")
+    trail.record([_event("first", at)])
+    with suppress(NeedsThread):  # tried on the event loop (here, or by the trail's own thread first)
+        trail.flush()
+    trail.record([_event("second", at)])
+    trail.flush()
+    trail.close()
+    assert store.failed and store.written == ["first", "second"]

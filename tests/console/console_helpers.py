@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import botocore.auth
 import httpx
+import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from rolehop.core.totp import Totp, key_from_b32
-from support import FakeClock, LiveServer
+from rolehop.services.admin.apply import apply_spec, parse_spec
+from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "aster-key.yaml"
@@ -101,3 +110,57 @@ class ConsoleClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+# --- the audit trail --------------------------------------------------------------------------------
+
+
+@contextmanager
+def example_org(data_dir: Path) -> Iterator[LiveServer]:
+    """The guide's organization on a live server with a FakeClock of its own (botocore signs with it),
+    for a module's tests to share; alice and bob have INITIAL_PASSWORD, to be changed."""
+    clock = FakeClock()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: clock.now.replace(tzinfo=None)
+        )
+        live = LiveServer(data_dir, clock, account_id=AK)
+        try:
+            apply_spec(live.app.rt, parse_spec(yaml.safe_load(EXAMPLE.read_text())))
+            for user in ("alice", "bob"):
+                give_password(live, user)
+            yield live
+        finally:
+            live.stop()
+
+
+def trail_records(
+    org: LiveServer, key: str | None = None, value: str | None = None, **kwargs: Any
+) -> list[Any]:
+    """The CloudTrail records LookupEvents returns to the account's root (boto3, every page), newest
+    first; `key`/`value`: one lookup attribute."""
+    if key is not None:
+        kwargs["LookupAttributes"] = [{"AttributeKey": key, "AttributeValue": value}]
+    records: list[Any] = []
+    for page in org.client("cloudtrail").get_paginator("lookup_events").paginate(**kwargs):
+        records += [json.loads(e["CloudTrailEvent"]) for e in page["Events"]]
+    return records
+
+
+def aws_cli(org: LiveServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI (awscli, its own botocore) as a subprocess, with the account root's keys."""
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ["PATH"],
+        "AWS_ACCESS_KEY_ID": ROOT_KEY,
+        "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": org.url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "awscli", *args, "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )

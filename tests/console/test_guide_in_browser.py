@@ -5,10 +5,15 @@ First sign-in with the provided password and the forced change; MFA set-up by th
 Continue -> QR code and "Show secret key" -> two successive codes); sign out and in with MFA; Switch
 Role into production with a display name and colour; staging from a bookmarked link; both from the
 Role History; Switch back; the history in another browser. Then what must not work.
+
+Along the way, the audit trail: production's Event history page answers "who switched into the admin
+role, with MFA?", and `aws cloudtrail lookup-events` (the AWS CLI, as the management account's root)
+returns exactly the walk's console and IAM events, in order, with no secret in any of them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from console_helpers import (
     READONLY_ROLE,
     SCREENSHOTS,
     STAGING,
+    aws_cli,
     enroll_mfa,
 )
 from playwright.sync_api import Page, expect
@@ -82,7 +88,40 @@ def assert_labelled(page: Page) -> None:
     assert page.evaluate(UNLABELLED) == [], page.url
 
 
-def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer, clock: FakeClock) -> None:
+def alice_in_the_trail(org: LiveServer, home: Path) -> tuple[str, list[dict[str, Any]]]:
+    """`aws cloudtrail lookup-events` for alice in the management account: its output and the records,
+    oldest first."""
+    found = aws_cli(
+        org,
+        home,
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        "AttributeKey=Username,AttributeValue=alice",
+    )
+    assert found.returncode == 0, found.stderr
+    events = json.loads(found.stdout)["Events"]
+    assert all(e["Username"] == "alice" for e in events)
+    return found.stdout, [json.loads(e["CloudTrailEvent"]) for e in reversed(events)]
+
+
+def what_happened(record: dict[str, Any]) -> tuple[str, ...]:
+    """An event of the walk, as the test expects it: its source, name and what tells it apart."""
+    source = record["eventSource"].split(".")[0]
+    name = record["eventName"]
+    extra = record.get("additionalEventData") or {}
+    if name == "ConsoleLogin":
+        return (source, name, record["responseElements"]["ConsoleLogin"], f"MFAUsed={extra['MFAUsed']}")
+    if name == "AssumeRole":
+        return (source, name, record["requestParameters"]["roleArn"])
+    if name == "SwitchRole":
+        return (source, name, f"from {extra['SwitchFrom']}")
+    return (source, name)
+
+
+def test_the_access_guide_step_by_step(
+    page: Page, browser: Any, org: LiveServer, clock: FakeClock, tmp_path: Path
+) -> None:
     # "navigate to the AWS Console sign in page and enter the credentials you were provided"
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin"))
@@ -132,9 +171,11 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     shot(page, "05-virtual-mfa-qr-code")
     assert_labelled(page)
     device = Totp(key_from_b32(secret))
-    page.get_by_label("MFA code 1").fill(device.generate(clock.now))
+    codes = [device.generate(clock.now)]
+    page.get_by_label("MFA code 1").fill(codes[-1])
     clock.advance(30)
-    page.get_by_label("MFA code 2").fill(device.generate(clock.now))
+    codes.append(device.generate(clock.now))
+    page.get_by_label("MFA code 2").fill(codes[-1])
     page.get_by_role("button", name="Assign MFA").click()
     expect(page.get_by_role("heading", name="MFA device assigned")).to_be_visible()
 
@@ -144,7 +185,8 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     sign_in(page, "alice", NEW_PASSWORD)
     clock.advance(30)
     shot(page, "06-sign-in-mfa")
-    mfa_code(page, device.generate(clock.now))
+    codes.append(device.generate(clock.now))
+    mfa_code(page, codes[-1])
     expect(page.get_by_role("heading", name="Console Home")).to_be_visible()
     expect(page.get_by_text("You signed in without MFA.")).to_have_count(0)
     shot(page, "07-console-home")
@@ -171,6 +213,28 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     page.get_by_role("link", name=ADMIN_ROLE).click()
     expect(page.get_by_text(f"arn:aws:iam::{PRODUCTION}:role/{ADMIN_ROLE}", exact=True)).to_be_visible()
     shot(page, "10-role-in-production")
+
+    # production's Event history: who switched into the admin role, with MFA, shown with the name
+    # and colour alice gave it
+    page.goto("/cloudtrail/events")
+    page.get_by_label("Lookup attribute").select_option("EventName")
+    page.get_by_label("Value").fill("SwitchRole")
+    page.get_by_role("button", name="Look up events").click()
+    assert_labelled(page)
+    switches = page.locator("tr.event")
+    expect(switches).to_have_count(1)
+    expect(switches).to_contain_text("alice")
+    expect(switches).to_contain_text("SwitchRole")
+    expect(switches).to_contain_text("Success")
+    expect(switches.locator(".role-session")).to_have_text("Production admin")
+    expect(switches.locator(".role-session")).to_have_class(re.compile(f"role-{GREEN}"))
+    page.get_by_text("Event record of SwitchRole").click()
+    switch = json.loads(page.locator("tr.event-record pre").first.inner_text())
+    assert switch["recipientAccountId"] == PRODUCTION
+    assert switch["userIdentity"]["arn"] == f"arn:aws:sts::{PRODUCTION}:assumed-role/{ADMIN_ROLE}/alice"
+    assert switch["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true"
+    assert switch["additionalEventData"]["SwitchFrom"] == f"arn:aws:iam::{AK}:user/alice"
+    shot(page, "10b-event-history-in-production")
 
     # staging from a bookmarked switch-role link (AWS's /switchrole?… parameters pre-fill the form)
     page.goto(f"/switchrole?account={STAGING}&roleName={ADMIN_ROLE}&displayName=Staging%20admin&color={BLUE}")
@@ -200,6 +264,42 @@ def test_the_access_guide_step_by_step(page: Page, browser: Any, org: LiveServer
     # "To switch back to your main account, click the new 'current-role' menu and select 'Switch Back'"
     open_account_menu(page).get_by_role("button", name="Switch back").click()
     expect(header(page)).to_have_text(re.compile("alice @ aster-key"))
+
+    # the trail of it all in the management account, as the AWS CLI reads it: every change and
+    # console event, in order (her reads are there too, and every record is hers, from this browser)
+    output, records = alice_in_the_trail(org, tmp_path)
+    admin = f"role/{ADMIN_ROLE}"
+    assert [what_happened(r) for r in records if not r["readOnly"] or r["eventName"] == "AssumeRole"] == [
+        ("signin", "ConsoleLogin", "Success", "MFAUsed=No"),
+        ("iam", "ChangePassword"),  # the forced change, before anything else
+        ("iam", "CreateVirtualMFADevice"),
+        ("iam", "EnableMFADevice"),
+        ("signin", "ConsoleLogout"),
+        ("signin", "CheckMfa"),
+        ("signin", "ConsoleLogin", "Success", "MFAUsed=Yes"),
+        ("sts", "AssumeRole", f"arn:aws:iam::{PRODUCTION}:{admin}"),
+        ("sts", "AssumeRole", f"arn:aws:iam::{STAGING}:{admin}"),
+        ("sts", "AssumeRole", f"arn:aws:iam::{PRODUCTION}:{admin}"),
+        ("sts", "AssumeRole", f"arn:aws:iam::{STAGING}:{admin}"),
+        ("signin", "SwitchRole", f"from arn:aws:sts::{STAGING}:assumed-role/{ADMIN_ROLE}/alice"),
+    ]
+    assert {"ListUsers", "GetUser", "ListMFADevices"} <= {r["eventName"] for r in records if r["readOnly"]}
+    assert {r["recipientAccountId"] for r in records} == {AK}
+    assert {r["userIdentity"]["userName"] for r in records} == {"alice"}
+    # (CheckMfa's userIdentity has no ARN: the password was right, the code not yet in)
+    assert {r["userIdentity"].get("arn") for r in records} == {f"arn:aws:iam::{AK}:user/alice", None}
+    assert {r["sourceIPAddress"] for r in records} == {"127.0.0.1"}
+    assert all("HeadlessChrome" in r["userAgent"] for r in records)
+    api_calls = [r for r in records if r["eventSource"] != "signin.amazonaws.com"]
+    assert all(r["sessionCredentialFromConsole"] == "true" for r in api_calls)
+    with_mfa = [r for r in records if r["eventName"] in ("AssumeRole", "SwitchRole")]
+    assert all(
+        r["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true" for r in with_mfa
+    )
+    for hidden in (INITIAL_PASSWORD, NEW_PASSWORD, secret):
+        assert hidden not in output
+    for code in codes:  # six digits: looked for as a recorded value
+        assert f'"{code}"' not in json.dumps(records)
 
     # the history is the server's, per user: another browser sees it after signing in
     other = browser.new_context(base_url=org.url)

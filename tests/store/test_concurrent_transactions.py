@@ -1,6 +1,6 @@
 """One store shared by a node's request threads (issue 15, finding 8): transactions that read and then
-write, run from many threads at once, all commit; batches of key uses written out of order never move
-a key's last use back."""
+write, run from many threads at once, all commit; batches of the audit trail written out of order
+never move a key's last use back."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from rolehop.core.entities import AccessKey, Account, Identity
+from rolehop.core.entities import Account, Identity
+from rolehop.services.pipeline.trail import Trail
+from rolehop.services.ports.trail import LastUse, TrailEvent
 from rolehop.store.sql import SqlStore
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 ACCOUNT = Account("111122223333", "main", "m@example.com", NOW, is_management=True)
+KEY_ID = "AKIAEXAMPLE000000001"
 THREADS = 8
 EACH = 25
 
@@ -40,25 +43,25 @@ def test_read_then_write_transactions_from_many_threads_all_commit(store_url: st
     store.close()
 
 
-def test_a_late_batch_of_key_uses_never_moves_the_last_use_back(store_url: str) -> None:
+def _use(event_id: str, at: datetime, source: str, region: str) -> TrailEvent:
+    return TrailEvent(
+        event_id, None, at, ACCOUNT.account_id, region, source, "GetCallerIdentity", True, "alice", KEY_ID,
+        None, None, "{}",
+    )  # fmt: skip
+
+
+def test_a_late_batch_of_the_trail_never_moves_a_keys_last_use_back(store_url: str) -> None:
     store = SqlStore(store_url)
-    key = AccessKey("AKIAEXAMPLE000000001", ACCOUNT.account_id, None, b"sealed", "Active", NOW)
-    with store.transaction() as tx:
-        tx.put_account(ACCOUNT)
-        tx.insert_key(key)
     later = NOW + timedelta(seconds=30)
-    with store.transaction() as tx:  # two threads flushed; the newer batch committed first
-        tx.record_key_use([(key.access_key_id, later, "sts", "eu-west-1")])
+    one, other = Trail(store, lambda: NOW, node="one"), Trail(store, lambda: NOW, node="other")
+    with store.transaction() as tx:  # two nodes flushed; the newer batch committed first
+        one.append(tx, [_use("newer", later, "sts.amazonaws.com", "eu-west-1")])
     with store.transaction() as tx:
-        tx.record_key_use([(key.access_key_id, NOW, "iam", "us-east-1")])
+        other.append(tx, [_use("older", NOW, "iam.amazonaws.com", "us-east-1")])
     with store.transaction() as tx:
-        found = tx.get_key(key.access_key_id)
-        assert found is not None
-        assert (found.last_used_at, found.last_used_service, found.last_used_region) == (
-            later,
-            "sts",
-            "eu-west-1",
-        )
+        assert tx.last_attempts_by_key([KEY_ID, "AKIANEVERUSED0000001"]) == {
+            KEY_ID: LastUse(later, "eu-west-1", "sts.amazonaws.com")
+        }
     store.close()
 
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from rolehop.core.entities import AccessKey, Account, Identity
+from rolehop.services.ports.service_last_accessed import AccessReportJob
 from rolehop.store.sql import SqlStore
 from rolehop.store.versions import POLL_SECONDS, RETRY_SECONDS, store_version
 
@@ -20,6 +21,9 @@ NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 ACCOUNT = Account("111122223333", "main", "m@example.com", NOW, is_management=True)
 USER = Identity("user", "AIDAEXAMPLE000000001", ACCOUNT.account_id, "alice", "/", NOW)
 KEY = AccessKey("AKIAEXAMPLE000000001", ACCOUNT.account_id, USER.unique_id, b"sealed", "Active", NOW)
+JOB = AccessReportJob(
+    "11111111-2222-4333-8444-555555555555", ACCOUNT.account_id, USER.arn, USER.arn, "SERVICE_LEVEL", NOW
+)
 WINDOW = 1.0
 
 
@@ -43,9 +47,10 @@ def test_a_decision_changing_write_bumps_the_version_and_bookkeeping_does_not(st
     with store.transaction() as tx:
         tx.set_key_status(KEY.access_key_id, "Inactive")
     assert _version(store) == before + 1
-    with store.transaction() as tx:  # reads, a key's last use, a sign-in throttle: no cache holds them
+    with store.transaction() as tx:  # reads, a last-accessed report, a sign-in throttle: no cache holds them
         tx.get_key(KEY.access_key_id)
-        tx.record_key_use([(KEY.access_key_id, NOW, "sts", "us-east-1")])
+        tx.insert_access_report_job(JOB)
+        tx.complete_access_report_job(JOB.job_id, NOW, "{}")
         tx.add_failure("user", USER.unique_id, NOW, 300)
     with pytest.raises(RuntimeError), store.transaction() as tx:  # rolled back: nothing to see
         tx.delete_key(KEY.access_key_id)

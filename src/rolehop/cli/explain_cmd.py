@@ -1,4 +1,5 @@
-"""`rolehop explain REQUEST-ID`: why the policy engine refused a request."""
+"""`rolehop explain REQUEST-ID`: why the policy engine refused a request, from the refused call's
+event in the audit trail (pipeline.denials)."""
 
 from __future__ import annotations
 
@@ -79,5 +80,9 @@ def explain(
     with opened_runtime(config) as rt:
         details = lookup(rt, request_id)
     if details is None:
-        raise click.ClickException(f"no AccessDenied was recorded under request ID {request_id}")
+        raise click.ClickException(
+            f"no AccessDenied was recorded under request ID {request_id} (a read's or an STS call's "
+            "event reaches the store within a second of the answer; none is kept with the audit "
+            "trail off)"
+        )
     click.echo(json.dumps(details, indent=2) if as_json else render(details))

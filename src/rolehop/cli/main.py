@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from rolehop import logs
+from rolehop.cli.audit_cmd import audit
 from rolehop.cli.backup_cmd import backup_command, restore_command
 from rolehop.cli.explain_cmd import explain
 from rolehop.cli.keys_cmd import keys
@@ -19,6 +20,9 @@ from rolehop.cli.policy_cmd import policy
 from rolehop.cli.store_options import DATA_DIR_HELP, DATABASE_URL_HELP, MASTER_KEY_COMMAND_HELP
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
 from rolehop.config import (
+    AUDIT_ORG_VIEW_ENV,
+    AUDIT_RETENTION_ENV,
+    AUDIT_TRAIL_ENV,
     BODY_TIMEOUT_ENV,
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_PORT,
@@ -100,6 +104,25 @@ def main() -> None:
     help=f"Serve Prometheus metrics at GET /metrics [default: on; env {METRICS_ENV}=on|off].",
 )
 @click.option(
+    "--audit-trail/--no-audit-trail",
+    default=None,
+    help=f"Record every call as a CloudTrail event [default: on; env {AUDIT_TRAIL_ENV}=on|off].",
+)
+@click.option(
+    "--audit-retention-days",
+    type=int,
+    metavar="DAYS",
+    help=f"Days the audit trail keeps events [default: 90; env {AUDIT_RETENTION_ENV}].",
+)
+@click.option(
+    "--audit-org-view/--no-audit-org-view",
+    default=None,
+    help=(
+        "Let the management account's event history show every account's events "
+        f"[default: off; env {AUDIT_ORG_VIEW_ENV}=on|off]."
+    ),
+)
+@click.option(
     "--log-format",
     type=click.Choice(["json", "text"]),
     help=f"One JSON object a line, or text [default: text on a terminal, else json; env {LOG_FORMAT_ENV}].",
@@ -120,6 +143,9 @@ def serve(
     rate_limit: float | None,
     rate_burst: float | None,
     metrics: bool | None,
+    audit_trail: bool | None,
+    audit_retention_days: int | None,
+    audit_org_view: bool | None,
     log_format: str | None,
 ) -> None:
     """Serve the AWS API and the console on one port."""
@@ -146,6 +172,9 @@ def serve(
             rate_burst=rate_burst,
             metrics=metrics,
             log_format=log_format,
+            audit_trail=audit_trail,
+            audit_retention_days=audit_retention_days,
+            audit_org_view=audit_org_view,
         )
     except ConfigError as e:
         raise click.UsageError(str(e)) from None
@@ -196,6 +225,7 @@ def serve(
 main.add_command(policy)
 main.add_command(apply)
 main.add_command(explain)
+main.add_command(audit)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(keys)

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rolehop.console import views_auth, views_creds, views_iam, views_switch
+from rolehop.console import views_auth, views_creds, views_events, views_iam, views_switch
 from rolehop.console.web import Auth, Handler, Site, format_account, page
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.console import ConsoleStore
@@ -104,6 +104,8 @@ def build_console(rt: Runtime, store: ConsoleStore) -> ASGIApp:
         ("/iam/{kind}/{owner}/inline/{policy}", views_iam.inline_policy),
         ("/iam/mfa-devices", views_iam.mfa_devices),
         ("/organizations", views_iam.organizations),
+        ("/cloudtrail", views_events.home),
+        ("/cloudtrail/events", views_events.event_history),
     ]
     routes: list[BaseRoute] = [
         route("/", views_switch.home),

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from rolehop.console.web import Ctx, safe_next
 from rolehop.core.errors import AwsError, LimitExceeded, Throttling
-from rolehop.services.signin.sign_in import change_password, complete_mfa, sign_in
+from rolehop.services.signin.sign_in import change_password, complete_mfa, sign_in, sign_out
 
 _NEXT_STEP = {"mfa": "/signin/mfa", "password": "/signin/password"}
 
@@ -49,6 +49,7 @@ def signin(ctx: Ctx) -> Response:
             ctx.field("password"),
             source_ip=ctx.source_ip,
             mfa_code=ctx.field("mfa_code") or None,
+            visit=ctx.visit(next_page),
         )
     except AwsError as e:
         # a held user name: the form asks for the MFA code with the password
@@ -66,7 +67,9 @@ def signin_mfa(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
         return ctx.render("signin_mfa.html", **values)
     try:
-        cookie, session = complete_mfa(ctx.console, ctx.session, ctx.field("code"), source_ip=ctx.source_ip)
+        cookie, session = complete_mfa(
+            ctx.console, ctx.session, ctx.field("code"), source_ip=ctx.source_ip, visit=ctx.visit(next_page)
+        )
     except AwsError as e:
         return ctx.render("signin_mfa.html", status=_status(e), error=e.message, **values)
     ctx.begin_session(cookie, session)
@@ -94,7 +97,11 @@ def signin_password(ctx: Ctx) -> Response:
 
 
 def signout(ctx: Ctx) -> Response:
-    issuer = ctx.session.issuer if ctx.session is not None else None
+    session = ctx.session
+    issuer = session.issuer if session is not None else None
+    if session is not None:
+        sign_out(ctx.console, session, visit=ctx.visit("/signin"))  # recorded: ConsoleLogout
+        ctx.session = None
     ctx.end_session()
     if issuer:
         return ctx.render("signed_out.html", issuer=issuer)

@@ -13,9 +13,11 @@ from urllib.parse import unquote
 
 from starlette.responses import Response
 
+from rolehop.console.views_events import events_link
 from rolehop.console.views_switch import switch_link
 from rolehop.console.web import Ctx
 from rolehop.core.errors import AwsError, NoSuchEntity
+from rolehop.services.cloudtrail.lookup_events import ATTRIBUTES
 
 USER_TABS = (
     ("permissions", "Permissions"),
@@ -93,7 +95,13 @@ def user(ctx: Ctx) -> Response:
     if isinstance(found, AwsError):
         return _not_shown(ctx, f"User {name}", found)
     own = ctx.is_own_user and ctx.session is not None and ctx.session.principal_name.lower() == name.lower()
-    values: dict[str, Any] = {"user": found["User"], "tab": tab, "tabs": USER_TABS, "own": own}
+    values: dict[str, Any] = {
+        "user": found["User"],
+        "tab": tab,
+        "tabs": USER_TABS,
+        "own": own,
+        "events": events_link("Username", found["User"]["UserName"]),
+    }
     if tab == "permissions":
         values["attached"] = _section(ctx, "ListAttachedUserPolicies", {"UserName": name}, "AttachedPolicies")
         values["inline"] = _section(ctx, "ListUserPolicies", {"UserName": name}, "PolicyNames")
@@ -161,7 +169,20 @@ def role(ctx: Ctx) -> Response:
         attached=_section(ctx, "ListAttachedRolePolicies", {"RoleName": name}, "AttachedPolicies"),
         inline=_section(ctx, "ListRolePolicies", {"RoleName": name}, "PolicyNames"),
         link=str(ctx.request.base_url).rstrip("/") + switch_link(account_id, path_name),
+        events=role_events(details["Arn"], details["RoleName"]),
     )
+
+
+def role_events(role_arn: str, role_name: str) -> list[tuple[str, str]]:
+    """Links to a role's recent events: about it (its name: IAM calls on it; its ARN: AssumeRole and
+    SwitchRole into it), and by its sessions where the lookup knows the role behind a session."""
+    links = [
+        ("Events about this role", events_link("ResourceName", role_name)),
+        ("Sessions begun (AssumeRole, SwitchRole)", events_link("ResourceName", role_arn)),
+    ]
+    if "PrincipalArn" in ATTRIBUTES:
+        links.append(("Events by this role's sessions", events_link("PrincipalArn", role_arn)))
+    return links
 
 
 def policies(ctx: Ctx) -> Response:

@@ -54,6 +54,13 @@ SERVICES = (
         "/organizations",
         "accounts organization",
     ),
+    Service(
+        "CloudTrail",
+        "AWS CloudTrail",
+        "Track user activity and API usage: Event history",
+        "/cloudtrail/events",
+        "event history audit trail sign-in logins switch role who changed",
+    ),
 )
 
 
@@ -128,6 +135,7 @@ def switchrole(ctx: Ctx) -> Response:
             color=values["color"],
             source_ip=ctx.source_ip,
             secure=ctx.secure,
+            visit=ctx.visit("/"),
         )
     except SwitchError as e:
         return _switch_page(ctx, 400, str(e), **values)
@@ -150,6 +158,7 @@ def switch_from_history(ctx: Ctx) -> Response:
             color=entry.color,
             source_ip=ctx.source_ip,
             secure=ctx.secure,
+            visit=ctx.visit(safe_next(ctx.field("next"))),
         )
     except SwitchError as e:
         return _switch_page(ctx, 400, str(e), account=account_id, role=role_name)
@@ -168,7 +177,7 @@ def forget_history(ctx: Ctx) -> Response:
 def switchback(ctx: Ctx) -> Response:
     assert ctx.session is not None
     if not ctx.session.federated:
-        ctx.session = switch_back(ctx.console, ctx.session)
+        ctx.session = switch_back(ctx.console, ctx.session, ctx.visit("/"))
     return ctx.redirect("/")
 
 
@@ -187,7 +196,9 @@ def federation(ctx: Ctx) -> Response:
     action = params.get("Action", "")
     try:
         if action == "getSigninToken":
-            token = get_signin_token(ctx.console, params.get("Session", ""), params.get("SessionDuration"))
+            token = get_signin_token(
+                ctx.console, params.get("Session", ""), params.get("SessionDuration"), visit=ctx.visit()
+            )
             return JSONResponse({"SigninToken": token})
         if action == "login" and ctx.request.method == "GET":
             cookie, session = login(
@@ -196,6 +207,7 @@ def federation(ctx: Ctx) -> Response:
                 issuer=params.get("Issuer"),
                 display_name=params.get("DisplayName"),
                 color=params.get("Color"),
+                visit=ctx.visit(_destination(ctx, params.get("Destination"))),
             )
             ctx.end_session()
             ctx.begin_session(cookie, session)

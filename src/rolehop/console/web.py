@@ -29,6 +29,7 @@ from rolehop.services.ports.console import ConsoleSession
 from rolehop.services.signin.sessions import (
     Console,
     SessionEnded,
+    Visit,
     call_for,
     claims_of,
     csrf_token,
@@ -50,6 +51,7 @@ Auth = Literal["open", "none", "any", "mfa", "password", "active"]
 Handler = Callable[["Ctx"], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_FIELD = 4096
+USER_AGENT_MAX = 1024  # as the API keeps of it, for the audit trail
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Ctx:
         # else from the connection (wire.forwarded): never a browser's own claim
         self.secure = request.url.scheme == "https"
         self.source_ip = request.client.host if request.client else ""
+        self.user_agent = request.headers.get("user-agent", "")[:USER_AGENT_MAX]
         self.session_cookie_name = cookie_name("rolehop-session", self.secure)
         self.signin_cookie_name = cookie_name("rolehop-signin", self.secure)
         self.session: ConsoleSession | None = find_session(
@@ -108,6 +111,11 @@ class Ctx:
     def field(self, name: str) -> str:
         return self.form.get(name, "")
 
+    def visit(self, to: str = "") -> Visit:
+        """This request as the audit trail records it; `to`: the console page it leads to."""
+        url = str(self.request.base_url).rstrip("/") + to if to else ""
+        return Visit(self.source_ip, self.user_agent, url)
+
     def call(self, service: str = "iam") -> Call:
         """The current identity: the role switched to, else the signed-in user."""
         session = self._require()
@@ -122,6 +130,7 @@ class Ctx:
                 source_ip=self.source_ip,
                 secure=self.secure,
                 session_id=session.session_id,
+                user_agent=self.user_agent,
             )
         )
 
@@ -137,6 +146,7 @@ class Ctx:
                 source_ip=self.source_ip,
                 secure=self.secure,
                 session_id=session.session_id,
+                user_agent=self.user_agent,
             )
         )
 
@@ -333,7 +343,12 @@ def _run(site: Site, handler: Handler, auth: Auth, request: Request, form: dict[
             )
         if ctx.session is not None and ctx.session.stage == "active":
             ctx.session, notice = renew_if_expired(
-                ctx.console, ctx.session, now=ctx.now, source_ip=ctx.source_ip, secure=ctx.secure
+                ctx.console,
+                ctx.session,
+                now=ctx.now,
+                source_ip=ctx.source_ip,
+                secure=ctx.secure,
+                user_agent=ctx.user_agent,
             )
             if notice:
                 ctx.notices.append(notice)

@@ -316,3 +316,30 @@ class TooManyRequestsException(ClientError):
     standard retry mode counts the code as throttling, as it does the Query APIs' Throttling."""
 
     code = "TooManyRequestsException"
+
+
+# --- CloudTrail (JSON: codes end in Exception; HTTP 400) ------------------------------------------
+
+
+class InvalidLookupAttributesException(ClientError):
+    code = "InvalidLookupAttributesException"
+
+
+class InvalidTimeRangeException(ClientError):
+    code = "InvalidTimeRangeException"
+
+
+class InvalidMaxResultsException(ClientError):
+    code = "InvalidMaxResultsException"
+
+
+class InvalidNextTokenException(ClientError):
+    code = "InvalidNextTokenException"
+
+
+class InvalidEventCategoryException(ClientError):
+    code = "InvalidEventCategoryException"
+
+
+class OperationNotPermittedException(ClientError):
+    code = "OperationNotPermittedException"

@@ -4,6 +4,7 @@ they need around them. Nothing here imports SQLAlchemy, the wire protocols or th
     iam/            IAM operations, one module per resource family
     sts/            STS operations and the temporary credentials they issue
     organizations/  Organizations operations (the organization, accounts, OUs, control policies)
+    cloudtrail/     CloudTrail's LookupEvents: each account's event history, from the audit trail
     pipeline/       what every request passes through: authenticate, authorize (the one policy
                     engine), the operation registry, the runtime with its caches, denials, MFA
                     checks and throttling
@@ -17,6 +18,6 @@ pipeline.registry.OPERATIONS before the first request (tests pin that set to a c
 A new AWS service gets its own package here, imported on the line below.
 """
 
-from rolehop.services import iam, organizations, sts
+from rolehop.services import cloudtrail, iam, organizations, sts
 
-__all__ = ("iam", "organizations", "sts")
+__all__ = ("cloudtrail", "iam", "organizations", "sts")

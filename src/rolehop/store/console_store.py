@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from rolehop.services.ports.console import ConsoleSession, RoleHistoryEntry
 from rolehop.store.conflicts import answered_when_unreachable
 from rolehop.store.schema import metadata
+from rolehop.store.trail_store import TrailSqlMixin
 
 console_sessions = Table(
     "console_sessions",
@@ -108,7 +109,7 @@ class UserSessionsSqlMixin:
         return int(result.rowcount or 0)
 
 
-class SqlConsoleTx:
+class SqlConsoleTx(TrailSqlMixin):  # a console change appends its audit record in its transaction
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from contextvars import ContextVar
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rolehop.config import MigratePolicy
@@ -25,7 +25,6 @@ from rolehop.core.entities import (
 )
 from rolehop.core.errors import ConcurrentModification, EntityAlreadyExists
 from rolehop.store import schema as t
-from rolehop.store.audit_store import AuditSqlMixin
 from rolehop.store.conflicts import answered_when_unreachable, error_code, is_duplicate, lost_race
 from rolehop.store.console_store import UserSessionsSqlMixin
 from rolehop.store.credentials_store import CredentialSqlMixin
@@ -34,6 +33,8 @@ from rolehop.store.org_store import OrgSqlMixin
 from rolehop.store.revisions import prepare
 from rolehop.store.rows import insert_unique
 from rolehop.store.rows import row_dict as _row_dict
+from rolehop.store.service_last_accessed_store import AccessReportSqlMixin
+from rolehop.store.trail_store import TrailSqlMixin
 from rolehop.store.versions import VersionWatcher, begin_tracking, bump, bump_if_written, track_writes
 
 log = logging.getLogger("rolehop.store")
@@ -67,7 +68,7 @@ def _policy(row: Row[Any]) -> ManagedPolicy:
     return ManagedPolicy(**_row_dict(row))
 
 
-class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin, UserSessionsSqlMixin):
+class SqlTx(CredentialSqlMixin, OrgSqlMixin, UserSessionsSqlMixin, TrailSqlMixin, AccessReportSqlMixin):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
@@ -333,17 +334,6 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, AuditSqlMixin, UserSessionsSqlMixin
     def delete_key(self, access_key_id: str) -> None:
         self.c.execute(delete(t.access_keys).where(t.access_keys.c.access_key_id == access_key_id))
 
-    def record_key_use(self, uses: Iterable[tuple[str, datetime, str, str]]) -> None:
-        k = t.access_keys.c
-        for key_id, at, service, region in uses:
-            # batches from several threads or nodes may arrive out of order: never move a use back
-            self.c.execute(
-                update(t.access_keys)
-                .where(k.access_key_id == key_id, or_(k.last_used_at.is_(None), k.last_used_at < at))
-                .values(last_used_at=at, last_used_service=service, last_used_region=region)
-                .execution_options(rolehop_bookkeeping=True)  # no cache holds it: no version bump
-            )
-
     # tags
     def tags_of(self, kind: str, resource_id: str) -> list[Tag]:
         g = t.tags.c
@@ -402,6 +392,8 @@ class SqlStore:
         self.engine: Engine = make_engine(url)
         track_writes(self.engine)  # a write that may change a decision bumps the store version
         self._watcher: VersionWatcher | None = None
+        # the transaction open on this thread (or task), which a nested transaction() joins
+        self._open: ContextVar[SqlTx | None] = ContextVar(f"rolehop_open_tx_{id(self)}", default=None)
         try:
             prepare(self.engine, migrate)
         except BaseException:
@@ -415,11 +407,25 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTx]:
         """One transaction; a write that lost a race with another writer (a row taken or deleted
         meanwhile, a deadlock, SQLite's lock still busy after busy_timeout) rolls it back and answers
-        ConcurrentModification, never a 500; a database out of reach answers ServiceUnavailable."""
+        ConcurrentModification, never a 500; a database out of reach answers ServiceUnavailable.
+
+        Opened inside another on the same thread (an operation run as one unit with its audit event,
+        services.cloudtrail.perform), it is a SAVEPOINT of that one: committed or rolled back on its
+        own as before, and made durable with the rest when the outer transaction commits."""
+        outer = self._open.get()
         try:
+            if outer is not None:
+                with outer.c.begin_nested():
+                    yield outer
+                return
             with answered_when_unreachable(), self.engine.begin() as conn:
                 begin_tracking(conn)
-                yield SqlTx(conn)
+                tx = SqlTx(conn)
+                token = self._open.set(tx)
+                try:
+                    yield tx
+                finally:
+                    self._open.reset(token)
                 bump_if_written(conn)  # in this transaction: other nodes see the write and the bump at once
         except DBAPIError as e:
             if not lost_race(e):

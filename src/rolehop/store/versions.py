@@ -2,7 +2,7 @@
 its own transaction, so that every node sharing the store drops its caches within a second.
 
 A write is any INSERT, UPDATE or DELETE in a transaction, except on tables that no cache holds
-(sign-in throttles, console sessions, denial logs) and statements run with the execution option
+(sign-in throttles, console sessions, the audit trail) and statements run with the execution option
 `rolehop_bookkeeping=True` (a key's last use, an MFA code's step): those run on the hot path and
 change no decision. The bump is the transaction's last statement, so the row lock it takes is held
 only while it commits.
@@ -51,9 +51,13 @@ UNCACHED_TABLES = frozenset(
         "console_sessions",
         "console_role_history",
         "console_signin_tokens",
-        "denials",
-        "denial_repeats",
         "create_account_requests",
+        # the audit trail (denial explanations included): no cache holds it
+        "trail_chains",
+        "trail_events",
+        "trail_resources",
+        "trail_digests",
+        "trail_signing_keys",
         "store_version",
     }
 )

@@ -1,4 +1,4 @@
-"""The AWS API over ASGI: Query (IAM, STS) and JSON 1.1 (Organizations) on one endpoint.
+"""The AWS API over ASGI: Query (IAM, STS) and JSON 1.1 (Organizations, CloudTrail) on one endpoint.
 
 A request is authenticated (SigV4), routed by its credential scope's service and its Action or
 X-Amz-Target, decoded by botocore's model of the operation, handled by the service function named
@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from rolehop.core.errors import (
@@ -26,8 +27,10 @@ from rolehop.core.errors import (
     TooManyRequestsException,
     UnknownOperationException,
 )
+from rolehop.services.cloudtrail import lookup_events
 from rolehop.services.pipeline.authenticate import authenticate, check_session_scope
 from rolehop.services.pipeline.call import Call
+from rolehop.services.pipeline.perform import perform
 from rolehop.services.pipeline.registry import OPERATIONS
 from rolehop.services.pipeline.request_rate import RequestRates
 from rolehop.services.pipeline.runtime import Runtime
@@ -37,7 +40,13 @@ from rolehop.wire.models import operation_model
 log = logging.getLogger("rolehop.api")
 
 MAX_BODY = 1 << 20
-JSON_TARGETS = {"AWSOrganizationsV20161128": "organizations"}
+JSON_TARGETS = {
+    "AWSOrganizationsV20161128": "organizations",
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+}
+# JSON services whose operations answer a member's broken constraint with errors of their own
+# (CloudTrail's LookupEvents: InvalidMaxResultsException…), not the protocol's ValidationException
+_MEMBER_ERRORS: dict[str, json_protocol.MemberError] = {"cloudtrail": lookup_events.input_error}
 QUERY_SERVICES = ("iam", "sts")
 # presigned requests carry these next to the operation's own parameters
 _SIGNING_PARAMS = frozenset(
@@ -172,6 +181,7 @@ class Api:
             region=scope.region,
             source_ip=req.client_ip,
             secure_transport=req.secure,
+            user_agent=(req.header("user-agent") or "")[:1024],
         )
         self.charge_principal(req, caller.arn)
         return call, scope.service
@@ -208,39 +218,43 @@ class Api:
         if not action:
             raise InvalidAction("Missing Action")
         model = operation_model(service, action)
-        handler = OPERATIONS.get((service, action))
-        if handler is None:
+        if (service, action) not in OPERATIONS:
             raise InvalidAction(f"The action {action} is not supported by rolehop.")
-        check_session_scope(call.caller, service, action)
-        args = query.parse_query(model, {k: v for k, v in params.items() if k not in _SIGNING_PARAMS})
-        result = handler(call, args)
+
+        def decode() -> dict[str, Any]:
+            check_session_scope(call.caller, service, action)
+            return query.parse_query(model, {k: v for k, v in params.items() if k not in _SIGNING_PARAMS})
+
+        result = perform(call, action, decode)
         body = query.serialize_query_response(model, result, request_id)
         return HttpResponse(200, body, [("content-type", "text/xml"), ("x-amzn-RequestId", request_id)])
 
     def _json(self, req: HttpRequest, target: str, request_id: str, seen: Seen) -> HttpResponse:
-        prefix, _, action = target.partition(".")
+        prefix, _, action = target.rpartition(".")
         service = JSON_TARGETS.get(prefix)
         if service is None:
             raise UnknownOperationException(f"Unknown target {target}")
         seen.name(service, action)
         call, scoped = self._call(req, request_id, seen)
         if scoped != service:
-            raise InvalidSignatureException(
-                "Credential should be scoped to correct service: 'organizations'."
-            )
+            raise InvalidSignatureException(f"Credential should be scoped to correct service: '{service}'.")
         model = operation_model(service, action)
-        handler = OPERATIONS.get((service, action))
-        if handler is None:
+        if (service, action) not in OPERATIONS:
             raise UnknownOperationException(f"The operation {action} is not supported by rolehop.")
-        result = handler(call, json_protocol.parse_json(model, req.body))
+        member_error = _MEMBER_ERRORS.get(service)
+        result = perform(
+            call, action, lambda: json_protocol.parse_json(model, req.body, member_error=member_error)
+        )
         body = json_protocol.serialize_json_response(model, result)
         return HttpResponse(
             200, body, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
         )
 
     def _error(self, e: AwsError, request_id: str, req: HttpRequest) -> HttpResponse:
-        if req.header("x-amz-target"):
-            code = _JSON_CODES.get(e.code, e.code)
+        target = req.header("x-amz-target")
+        if target:
+            service = JSON_TARGETS.get(target.rpartition(".")[0], "")
+            code = _JSON_SERVICE_CODES.get(service, {}).get(e.code) or _JSON_CODES.get(e.code, e.code)
             body, headers = json_protocol.serialize_json_error(code, e.message, fields=e.fields)
             return HttpResponse(e.status, body, [*headers.items(), ("x-amzn-RequestId", request_id)])
         xmlns = _XMLNS.get(_scoped_service(req), query.IAM_XMLNS)
@@ -257,6 +271,16 @@ _JSON_CODES = {
     # Organizations' model has no ServiceUnavailable: its ServiceException ("try again later"), 503
     "ServiceUnavailable": "ServiceException",
     "ConcurrentModification": "ConcurrentModificationException",
+}
+# ... and where a service's model or common errors spell them otherwise. CloudTrail has no
+# ServiceException: its common errors are InternalFailure and ServiceUnavailable as they are, and
+# its throttling code is ThrottlingException (CloudTrail API reference, Common Errors)
+_JSON_SERVICE_CODES = {
+    "cloudtrail": {
+        "InternalFailure": "InternalFailure",
+        "ServiceUnavailable": "ServiceUnavailable",
+        "TooManyRequestsException": "ThrottlingException",
+    },
 }
 _XMLNS = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -63,17 +63,22 @@ _TYPE_NAMES = {
     "double": "a Double",
 }
 _INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+# a service's own error for a member that breaks its constraints (lowerCamel path, value as shown), or None
+MemberError = Callable[[str, str | None], ClientError | None]
 
 
 # --- parsing -----------------------------------------------------------------------------
 
 
-def parse_json(operation_model: OperationModel, body: bytes) -> dict[str, Any]:
+def parse_json(
+    operation_model: OperationModel, body: bytes, *, member_error: MemberError | None = None
+) -> dict[str, Any]:
     """The operation's input as botocore member names and Python types, validated.
 
     Unknown fields are ignored and null counts as absent, as in AWS's JSON services. Raises
     SerializationException for a body that is not a JSON object or a value of the wrong
-    type, and ValidationException / InvalidInputException for violated constraints.
+    type, and ValidationException / InvalidInputException for violated constraints, or the
+    error `member_error` gives for the first violated member (CloudTrail's own errors).
     """
     document = _load(body)
     plan = input_plan(operation_model)
@@ -82,7 +87,8 @@ def parse_json(operation_model: OperationModel, body: bytes) -> dict[str, Any]:
     data = _read_structure(plan, document)  # recursion no deeper than the document: bounded by _load
     violations = validate(plan, data)
     if violations:
-        raise _validation_error(operation_model.service_model.service_name, violations)
+        own = member_error(violations[0].path, violations[0].shown) if member_error else None
+        raise own or _validation_error(operation_model.service_model.service_name, violations)
     return data
 
 

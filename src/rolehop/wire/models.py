@@ -24,7 +24,7 @@ from botocore.model import OperationModel, ServiceModel
 from rolehop.core.errors import InvalidAction, UnknownOperationException
 from rolehop.wire.java_regex import compile_java_pattern
 
-SERVICES = frozenset({"iam", "sts", "organizations"})
+SERVICES = frozenset({"iam", "sts", "organizations", "cloudtrail"})
 # Constraints AWS's API references give (they are generated from AWS's own models) that botocore's
 # models leave out, by (service, shape). IAM's VirtualMFADeviceName is 1-226 characters, so that the
 # serial number `arn:aws:iam::<account>:mfa/<name>` fits serialNumberType's 256.

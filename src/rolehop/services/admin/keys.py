@@ -1,4 +1,5 @@
-"""The stored secrets a key ring seals (access-key secrets, MFA seeds): which key seals how many,
+"""The stored secrets a key ring seals (access-key secrets, MFA seeds, the audit trail's signing
+keys): which key seals how many,
 and re-sealing them all with the ring's sealing key (`rolehop keys reseal`), so that an old key can
 be retired without shutting any stored secret. Session tokens and console sessions are not stored
 secrets: they end by themselves within their lifetime (at most 36 hours)."""
@@ -12,6 +13,7 @@ from rolehop.core.keyring import key_id_of
 from rolehop.services.pipeline.authenticate import open_secret, seal_secret
 from rolehop.services.pipeline.mfa_check import SEED_PURPOSE, seal_seed
 from rolehop.services.pipeline.runtime import Runtime
+from rolehop.services.pipeline.trail import SIGNING_KEY_PURPOSE
 from rolehop.services.ports.store import Tx
 
 
@@ -30,7 +32,9 @@ def sealed_by(rt: Runtime) -> Counter[str]:
     """How many stored secrets each key ID seals."""
     with rt.store.transaction() as tx:
         keys, devices = _stored(tx)
+        signing = tx.signing_keys()
     blobs = [k.sealed_secret for k in keys] + [d.sealed_seed for d in devices]
+    blobs += [k.sealed_private for k in signing]
     return Counter(key_id_of(blob) or "?" for blob in blobs)
 
 
@@ -51,6 +55,13 @@ def reseal_all(rt: Runtime) -> int:
                     device.sealed_seed, purpose=SEED_PURPOSE + device.device_id.encode()
                 )
                 tx.reseal_mfa_seed(device.device_id, seal_seed(rt, device.device_id, seed))
+                moved += 1
+        for signing in tx.signing_keys():
+            if key_id_of(signing.sealed_private) != sealing:
+                purpose = SIGNING_KEY_PURPOSE + signing.key_id.encode()
+                _kid, private = rt.ring.open(signing.sealed_private, purpose=purpose)
+                resealed = rt.ring.seal(private, purpose=purpose, nonce=rt.random(12))
+                tx.reseal_signing_key(signing.key_id, resealed)
                 moved += 1
     rt.changed()  # cached secrets were opened with the old blobs; reload them
     return moved

@@ -110,22 +110,27 @@ def delete_access_key(call: Call, p: Params) -> Result:
 
 @operation("iam", "GetAccessKeyLastUsed")
 def get_access_key_last_used(call: Call, p: Params) -> Result:
+    """From the audit trail: the key's newest request, refused ones included ("the last request made
+    with that key", as AWS says), within the trail's retention."""
     rt = call.runtime
-    rt.key_usage.flush()
+    rt.trail.flush()  # this node's records still waiting for their batch
     with rt.store.transaction() as tx:
         key = tx.get_key(p["AccessKeyId"])
         owner = tx.get_identity_by_id(key.user_id) if key and key.user_id else None
+        used = tx.last_attempts_by_key([key.access_key_id]).get(key.access_key_id) if key else None
     if key is None or key.account_id != call.caller.account_id:
         # IAM answers AccessDenied rather than revealing whether a key exists elsewhere
         authorize(call, "iam:GetAccessKeyLastUsed", arn.iam_arn(call.caller.account_id, "user", "/", "*"))
         raise NoSuchEntity(f"The Access Key with id {p['AccessKeyId']} cannot be found.")
     authorize(call, "iam:GetAccessKeyLastUsed", owner.arn if owner else arn.root_arn(key.account_id))
-    last: dict[str, Any] = {
-        "ServiceName": key.last_used_service or "N/A",
-        "Region": key.last_used_region or "N/A",
-    }
-    if key.last_used_at:
-        last["LastUsedDate"] = key.last_used_at
+    last: dict[str, Any] = {"ServiceName": "N/A", "Region": "N/A"}  # IAM's answer for a key never used
+    if used is not None:
+        # the service as IAM names it: the event source's prefix (sts.amazonaws.com -> sts)
+        last = {
+            "LastUsedDate": used.at,
+            "ServiceName": used.service.removesuffix(".amazonaws.com"),
+            "Region": used.region,
+        }
     result: dict[str, Any] = {"AccessKeyLastUsed": last}
     if owner:
         result["UserName"] = owner.name

@@ -284,8 +284,6 @@ def sign_in_with_password(
         mfa_done = has_mfa and bool(mfa_code)
         if mfa_done:
             verify_user_code(rt, user, None, (mfa_code or "").strip(), now=now, source_ip=source_ip)
-    with rt.store.transaction() as tx:
-        tx.put_login_profile(replace(profile, password_last_used=now))
     expired = policy is not None and policy.expired(profile.password_changed_at, now)
     return PasswordSignIn(
         user, profile.password_reset_required, expired, has_mfa and not mfa_done, mfa_authenticated=mfa_done

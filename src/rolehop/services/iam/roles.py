@@ -25,11 +25,15 @@ from rolehop.services.iam.policy_documents import checked_document, decoded
 from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
+from rolehop.services.ports.trail import LastUse
 
 DEFAULT_MAX_SESSION = 3600
 
 
-def role_shape(role: Identity, tags: list[Tag] | None = None, *, full: bool = True) -> dict[str, Any]:
+def role_shape(
+    role: Identity, tags: list[Tag] | None = None, *, full: bool = True, last_used: LastUse | None = None
+) -> dict[str, Any]:
+    """`full`: GetRole's shape, with RoleLastUsed ({} when the role has not been used)."""
     shape: dict[str, Any] = {
         "Path": role.path,
         "RoleName": role.name,
@@ -50,6 +54,8 @@ def role_shape(role: Identity, tags: list[Tag] | None = None, *, full: bool = Tr
         shape["Tags"] = tag_shapes(tags)
     if full:
         shape["RoleLastUsed"] = {}
+        if last_used is not None:
+            shape["RoleLastUsed"] = {"LastUsedDate": last_used.at, "Region": last_used.region}
     return shape
 
 
@@ -75,9 +81,12 @@ def create_role(call: Call, p: Params) -> Result:
 @operation("iam", "GetRole")
 def get_role(call: Call, p: Params) -> Result:
     role = existing(call, "role", p["RoleName"], "iam:GetRole")
+    call.runtime.trail.flush()  # this node's records still waiting for their batch
     with call.runtime.store.transaction() as tx:
         tags = tx.tags_of("role", role.unique_id)
-    return {"Role": role_shape(role, tags)}
+        # the newest request made with a session of the role (refused ones too), from the audit trail
+        used = tx.last_attempts_by_principal([role.arn]).get(role.arn)
+    return {"Role": role_shape(role, tags, last_used=used)}
 
 
 @operation("iam", "ListRoles")

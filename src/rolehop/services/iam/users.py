@@ -19,6 +19,12 @@ from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
+# PasswordLastUsed: the user's last successful console sign-in, from the audit trail ("the date and
+# time when the user's password was last used to sign in", also after the password was removed). A
+# successful ConsoleLogin is committed with its console session (signin.sign_in), never batched: no
+# flush of the trail is needed before reading it.
+CONSOLE_LOGIN = "ConsoleLogin"
+
 
 def user_arn_for(call: Call, name: str, path: str = "/") -> str:
     return arn.iam_arn(call.caller.account_id, "user", path, name)
@@ -49,8 +55,8 @@ def get_user(call: Call, p: Params) -> Result:
     user = existing(call, "user", name, "iam:GetUser")
     with call.runtime.store.transaction() as tx:
         tags = tx.tags_of("user", user.unique_id)
-        profile = tx.get_login_profile(user.unique_id)
-    return {"User": user_shape(user, tags, profile.password_last_used if profile else None)}
+        signed_in = tx.last_events_of([user.arn], CONSOLE_LOGIN).get(user.arn)
+    return {"User": user_shape(user, tags, signed_in.at if signed_in else None)}
 
 
 @operation("iam", "ListUsers")
@@ -60,11 +66,8 @@ def list_users(call: Call, p: Params) -> Result:
     with call.runtime.store.transaction() as tx:
         users = tx.list_identities("user", call.caller.account_id, prefix)
         page, more = paginate(users, p, key=lambda u: u.name.lower())
-        profiles = [tx.get_login_profile(u.unique_id) for u in page]
-    shapes = [
-        user_shape(u, None, lp.password_last_used if lp else None)
-        for u, lp in zip(page, profiles, strict=True)
-    ]
+        signed_in = tx.last_events_of([u.arn for u in page], CONSOLE_LOGIN)
+    shapes = [user_shape(u, None, signed_in[u.arn].at if u.arn in signed_in else None) for u in page]
     return {"Users": shapes, **more}
 
 

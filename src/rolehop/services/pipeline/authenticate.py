@@ -126,7 +126,6 @@ def authenticate(
         if claims.expired(now):
             raise ExpiredToken(EXPIRED_TOKEN)
         return caller_from_claims(rt, claims), scope
-    rt.key_usage.record(scope.access_key_id, now, scope.service, scope.region)
     return entry[0].caller, scope
 
 

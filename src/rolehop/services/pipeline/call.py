@@ -22,4 +22,5 @@ class Call:
     # the console session the request comes from ("" for the API): a credential change ends the
     # user's other console sessions, and this one carries on
     console_session_id: str = ""
+    user_agent: str = ""  # the client's User-Agent, for the audit trail
     explanations: list[str] = field(default_factory=list)

@@ -3,7 +3,7 @@ keeps it. rolehop.store implements them (SQLite or PostgreSQL through SQLAlchemy
 
     store          Store (hands out transactions) and Tx (identities, policies, keys, MFA…)
     organizations  OrgTx: OUs, control policies and their targets
-    audit          AuditTx: AccessDenied explanations
+    trail          TrailTx: the audit trail (CloudTrail records on hash chains, digests, keys)
     console        ConsoleStore: console sessions and role history; UserSessionsTx (part of Tx):
                    ending a user's sessions when their credentials change
     meter          Meter: the events services count for operators (decisions, credentials issued,

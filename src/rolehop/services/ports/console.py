@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from rolehop.services.ports.trail import TrailTx
+
 # "mfa": the password was right, the MFA code is still due; "password": a new password is due
 # (PasswordResetRequired or an expired password); "active": signed in.
 Stage = Literal["mfa", "password", "active"]
@@ -65,7 +67,8 @@ class UserSessionsTx(Protocol):
         ...
 
 
-class ConsoleTx(Protocol):
+class ConsoleTx(TrailTx, Protocol):
+    # (a console change appends its audit record in its own transaction: TrailTx)
     # sessions
     def insert_session(self, session: ConsoleSession) -> None: ...
     def get_session(self, session_id: str) -> ConsoleSession | None: ...

@@ -28,12 +28,13 @@ from rolehop.core.entities import (
     Tag,
 )
 from rolehop.core.passwords import PasswordPolicy
-from rolehop.services.ports.audit import AuditTx
 from rolehop.services.ports.console import UserSessionsTx
 from rolehop.services.ports.organizations import OrgTx
+from rolehop.services.ports.service_last_accessed import AccessReportTx
+from rolehop.services.ports.trail import TrailTx
 
 
-class Tx(OrgTx, AuditTx, UserSessionsTx, Protocol):
+class Tx(OrgTx, UserSessionsTx, TrailTx, AccessReportTx, Protocol):
     # Row locks. A transaction that checks something before it writes (a quota, that nothing refers
     # to a row it deletes) locks the row that owns it first: until the transaction ends, every other
     # transaction locking it, or adding rows that refer to it, waits, on any node. Each returns the row
@@ -99,7 +100,6 @@ class Tx(OrgTx, AuditTx, UserSessionsTx, Protocol):
     def set_key_status(self, access_key_id: str, status: str) -> None: ...
     def reseal_key_secret(self, access_key_id: str, sealed_secret: bytes) -> None: ...
     def delete_key(self, access_key_id: str) -> None: ...
-    def record_key_use(self, uses: Iterable[tuple[str, datetime, str, str]]) -> None: ...
 
     # tags on any taggable resource, keyed by kind and unique ID
     def tags_of(self, kind: str, resource_id: str) -> list[Tag]: ...

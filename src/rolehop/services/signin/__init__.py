@@ -6,4 +6,6 @@ through the same operations and policy engine as the API):
     mfa_enrolment  Virtual MFA device -> QR code -> two successive codes
     switch_role    Switch Role, Role History, Switch back
     federation     the sign-in federation endpoint (getSigninToken, login)
+    trail          their CloudTrail records (signin.amazonaws.com: ConsoleLogin, CheckMfa,
+                   SwitchRole, GetSigninToken, ConsoleLogout), next to pipeline.trail_records' API ones
 """

@@ -26,8 +26,12 @@ from rolehop.core.errors import AwsError
 from rolehop.core.keyring import UnsealError
 from rolehop.core.session_token import SessionClaims, open_token, temporary_secret
 from rolehop.services.pipeline.authenticate import caller_from_claims
+from rolehop.services.pipeline.caller import Caller
+from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.console import ConsoleSession
-from rolehop.services.signin.sessions import Console, create_session
+from rolehop.services.ports.trail import TrailEvent
+from rolehop.services.signin import trail
+from rolehop.services.signin.sessions import Console, Visit, create_session
 from rolehop.services.signin.switch_role import DISPLAY_NAME_MAX, color_of
 from rolehop.services.sts.credentials import issue_credentials
 
@@ -63,8 +67,9 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")  # JSON's "\ud800" is a str that plain UTF-8 refuses
 
 
-def _credentials(console: Console, session_param: str, now: datetime) -> tuple[str, SessionClaims]:
-    """The session token and its claims, once the Session's key ID and secret match them."""
+def _credentials(console: Console, session_param: str) -> tuple[str, SessionClaims, Caller]:
+    """The session token, its claims and principal, once the Session's key ID and secret match them
+    (whether the credentials may be used is `_usable`'s question)."""
     try:
         given: Any = load_json(session_param)  # bounded: `[[[…` is refused, not a RecursionError
     except ValueError as e:
@@ -84,15 +89,18 @@ def _credentials(console: Console, session_param: str, now: datetime) -> tuple[s
     same_key = hmac.compare_digest(_utf8(key_id), claims.access_key_id.encode())
     if not (hmac.compare_digest(_utf8(secret), expected.encode()) and same_key):
         raise FederationError(INVALID_CREDENTIALS)
+    try:
+        principal = caller_from_claims(console.rt, claims)  # the user or role still exists
+    except AwsError as e:
+        raise FederationError(INVALID_CREDENTIALS) from e
+    return token, claims, principal
+
+
+def _usable(claims: SessionClaims, now: datetime) -> None:
     if claims.expired(now):
         raise FederationError("The security token included in the request is expired")
     if claims.token_kind not in ("role", "federation"):
         raise FederationError(ONLY_ROLE_TOKENS)
-    try:
-        caller_from_claims(console.rt, claims)  # the role still exists
-    except AwsError as e:
-        raise FederationError(INVALID_CREDENTIALS) from e
-    return token, claims
 
 
 def _duration(text: str | None, claims: SessionClaims) -> int | None:
@@ -116,14 +124,31 @@ def _duration(text: str | None, claims: SessionClaims) -> int | None:
     return seconds
 
 
-def get_signin_token(console: Console, session_param: str, duration: str | None = None) -> str:
-    """`Action=getSigninToken`: the sign-in token for credentials. Raises FederationError."""
+def get_signin_token(
+    console: Console, session_param: str, duration: str | None = None, *, visit: Visit | None = None
+) -> str:
+    """`Action=getSigninToken`: the sign-in token for credentials. Raises FederationError. Recorded as
+    GetSigninToken in the credentials' account once they are genuine, refused or not."""
     rt = console.rt
+    visit = visit or Visit()
     now = rt.clock()
-    token, claims = _credentials(console, session_param, now)
-    seconds = _duration(duration, claims)
+    token, claims, principal = _credentials(console, session_param)
+    try:
+        _usable(claims, now)
+        seconds = _duration(duration, claims)
+    except FederationError as e:
+        rt.trail.record([_token_event(rt, principal, visit, e.message)])
+        raise
     payload = json.dumps({"token": token, "duration": seconds, "issued": int(now.timestamp())}).encode()
-    return _b64(rt.ring.seal(payload, purpose=TOKEN_PURPOSE, nonce=rt.random(12)))
+    sealed = _b64(rt.ring.seal(payload, purpose=TOKEN_PURPOSE, nonce=rt.random(12)))
+    rt.trail.record([_token_event(rt, principal, visit, None)])
+    return sealed
+
+
+def _token_event(rt: Runtime, principal: Caller, visit: Visit, error: str | None) -> TrailEvent:
+    return trail.get_signin_token(
+        rt, principal, error_message=error, source_ip=visit.source_ip, user_agent=visit.user_agent
+    )
 
 
 def login(
@@ -133,12 +158,16 @@ def login(
     issuer: str | None,
     display_name: str | None = None,
     color: str | None = None,
+    visit: Visit | None = None,
 ) -> tuple[str, ConsoleSession]:
-    """`Action=login`: a console session as the role, once per sign-in token, within 15 minutes.
+    """`Action=login`: a console session as the role, once per sign-in token, within 15 minutes,
+    committed with its ConsoleLogin (in the role's account, as the role session). A genuine token that
+    is refused (expired, used before) is recorded as a failed ConsoleLogin.
 
     Beyond AWS, `DisplayName` and `Color` (as on Switch Role) name the session in the header, so
     `rolehop console production-admin` lands looking like a switched role."""
     rt = console.rt
+    visit = visit or Visit()
     now = rt.clock()
     try:
         blob = _unb64(signin_token)
@@ -149,22 +178,27 @@ def login(
         _kid, claims = open_token(rt.ring, token)
     except (binascii.Error, ValueError, KeyError, TypeError, UnsealError) as e:
         raise FederationError("The sign-in token is not valid.") from e
-    expires = issued + timedelta(seconds=SIGNIN_TOKEN_SECONDS)
-    if not issued - timedelta(seconds=60) <= now < expires:
-        raise FederationError("The sign-in token has expired: sign-in tokens are valid for 15 minutes.")
-    with console.store.transaction() as tx:
-        tx.delete_expired_signin_tokens(now)
-        if not tx.use_signin_token(hashlib.sha256(blob).hexdigest(), expires):
-            raise FederationError("The sign-in token has already been used.")
-    if claims.expired(now):  # the credentials must still be good when the token is used
-        raise FederationError("The security token included in the request is expired")
     try:
-        caller_from_claims(rt, claims)
-    except AwsError as e:
+        principal = caller_from_claims(rt, claims)
+    except AwsError as e:  # the role is gone: nobody to record it for
         raise FederationError("The sign-in token is not valid.") from e
+    try:
+        expires = issued + timedelta(seconds=SIGNIN_TOKEN_SECONDS)
+        if not issued - timedelta(seconds=60) <= now < expires:
+            raise FederationError("The sign-in token has expired: sign-in tokens are valid for 15 minutes.")
+        with console.store.transaction() as tx:
+            tx.delete_expired_signin_tokens(now)
+            if not tx.use_signin_token(hashlib.sha256(blob).hexdigest(), expires):
+                raise FederationError("The sign-in token has already been used.")
+        if claims.expired(now):  # the credentials must still be good when the token is used
+            raise FederationError("The security token included in the request is expired")
+    except FederationError as e:
+        rt.trail.record([_login_event(rt, principal, visit, e.message)])
+        raise
     ends = now + timedelta(seconds=seconds) if seconds else claims.expiration
     console_claims = replace(claims, issued_at=int(now.timestamp()), expires_at=int(ends.timestamp()))
     role_token = str(issue_credentials(rt, console_claims)["SessionToken"])
+    session_principal = replace(principal, claims=console_claims)
     role_name = claims.source_arn.rsplit("/", 1)[-1]
     return create_session(
         console,
@@ -180,4 +214,16 @@ def login(
         issuer=issuer
         if issuer and issuer.startswith(("https://", "http://")) and len(issuer) <= 2048
         else None,
+        events=[_login_event(rt, session_principal, visit, None)],
+    )
+
+
+def _login_event(rt: Runtime, principal: Caller, visit: Visit, error: str | None) -> TrailEvent:
+    return trail.federated_login(
+        rt,
+        principal,
+        error_message=error,
+        source_ip=visit.source_ip,
+        user_agent=visit.user_agent,
+        login_to=visit.url,
     )

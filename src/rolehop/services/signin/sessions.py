@@ -10,8 +10,9 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,11 @@ from rolehop.core.keyring import UnsealError
 from rolehop.core.session_token import SessionClaims, open_token
 from rolehop.services.pipeline.authenticate import caller_from_claims
 from rolehop.services.pipeline.call import Call
-from rolehop.services.pipeline.registry import OPERATIONS
+from rolehop.services.pipeline.caller import Caller
+from rolehop.services.pipeline.perform import perform
 from rolehop.services.pipeline.runtime import Runtime
-from rolehop.services.ports.console import ConsoleSession, ConsoleStore, Stage
+from rolehop.services.ports.console import ConsoleSession, ConsoleStore, ConsoleTx, Stage
+from rolehop.services.ports.trail import TrailEvent
 
 COOKIE_BYTES = 32
 CSRF_LABEL = b"rolehop/console-csrf/"
@@ -38,6 +41,15 @@ class Console:
 
     rt: Runtime
     store: ConsoleStore
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Where a console request comes from and where it leads, as the audit trail records them."""
+
+    source_ip: str = ""
+    user_agent: str = ""
+    url: str = ""  # the console page the step leads to (LoginTo, RedirectTo)
 
 
 def _b64(raw: bytes) -> str:
@@ -66,8 +78,10 @@ def create_session(
     role_display_name: str | None = None,
     role_color: str | None = None,
     issuer: str | None = None,
+    events: Sequence[TrailEvent] = (),
 ) -> tuple[str, ConsoleSession]:
-    """A new session and the cookie that finds it. Expired sessions are swept at the same time."""
+    """A new session and the cookie that finds it, committed with `events`' audit records (the
+    ConsoleLogin). Expired sessions are swept at the same time."""
     now = console.rt.clock()
     cookie = new_cookie(console.rt)
     session = ConsoleSession(
@@ -85,7 +99,7 @@ def create_session(
         role_color=role_color,
         issuer=issuer,
     )
-    with console.store.transaction() as tx:
+    with recording(console, events) as tx:
         tx.delete_expired_sessions(now)
         tx.insert_session(session)
     return cookie, session
@@ -104,14 +118,28 @@ def find_session(console: Console, cookie: str | None) -> ConsoleSession | None:
     return session
 
 
-def save_session(console: Console, session: ConsoleSession) -> None:
-    with console.store.transaction() as tx:
+def save_session(console: Console, session: ConsoleSession, events: Sequence[TrailEvent] = ()) -> None:
+    with recording(console, events) as tx:
         tx.update_session(session)
 
 
-def revoke_session(console: Console, session_id: str) -> None:
-    with console.store.transaction() as tx:
+def revoke_session(console: Console, session_id: str, events: Sequence[TrailEvent] = ()) -> None:
+    with recording(console, events) as tx:
         tx.delete_session(session_id)
+
+
+@contextmanager
+def recording(console: Console, events: Sequence[TrailEvent]) -> Iterator[ConsoleTx]:
+    """A console transaction whose change is committed with `events`' audit records: a sign-in, a
+    switch or a sign-out is never acknowledged without its record. This node's batched records are
+    written first, so the trail keeps the order in which things happened here (CheckMfa, then the
+    ConsoleLogin; AssumeRole, then the SwitchRole)."""
+    rt = console.rt
+    if events and rt.trail.enabled:
+        rt.trail.flush()
+    with console.store.transaction() as tx:
+        yield tx
+        rt.trail.append(tx, events)
 
 
 def csrf_token(rt: Runtime, binding: str, key_id: str | None = None) -> str:
@@ -135,6 +163,14 @@ def claims_of(rt: Runtime, token: str) -> SessionClaims:
         raise SessionEnded("the session's credentials are not readable") from e
 
 
+def caller_of(rt: Runtime, token: str) -> Caller:
+    """The principal of a session's sealed credentials (the user, or the role session)."""
+    try:
+        return caller_from_claims(rt, claims_of(rt, token))
+    except AwsError as e:  # the user or role was deleted since
+        raise SessionEnded(e.message) from e
+
+
 def call_for(
     console: Console,
     token: str,
@@ -143,6 +179,7 @@ def call_for(
     source_ip: str = "",
     secure: bool = False,
     session_id: str = "",
+    user_agent: str = "",
 ) -> Call:
     """A Call as the principal of `token` from console session `session_id`, authorized by the policy
     engine like a signed API call."""
@@ -165,11 +202,13 @@ def call_for(
         source_ip,
         secure,
         console_session_id=session_id,
+        user_agent=user_agent,
     )
 
 
 def invoke(
     call: Call, service: str, operation: str, params: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Runs an AWS operation's service function for the console, through the registry the API uses."""
-    return OPERATIONS[(service, operation)](call, dict(params or {}))
+    """Runs an AWS operation's service function for the console, through the registry the API uses,
+    recorded in the audit trail as the API's calls are."""
+    return perform(replace(call, service=service), operation, lambda: dict(params or {}))

@@ -6,15 +6,20 @@ Passwords and codes are checked by iam.login_profiles and pipeline.mfa_check, wh
 failures per user and per source address, and hold a user name that many addresses guess at (a
 Throttling answer). The code may come with the password, in one step: that is how a user with an
 MFA device signs in while the name is held.
+
+Every attempt on an account of the organization is in the audit trail (services.signin.trail):
+CheckMfa once the password is right and a code is due, then ConsoleLogin, Success (committed with
+the new session) or Failure; a name no user has is recorded as HIDDEN_DUE_TO_SECURITY_REASONS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from rolehop.core.entities import Identity
-from rolehop.core.errors import AccessDenied
+from rolehop.core.errors import AccessDenied, AwsError, LimitExceeded, Throttling
 from rolehop.core.ids import is_account_id
 from rolehop.core.session_token import SessionClaims
 from rolehop.services.iam.login_profiles import SIGN_IN_FAILED, sign_in_with_password
@@ -22,7 +27,18 @@ from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.mfa_check import verify_user_code
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.console import ConsoleSession
-from rolehop.services.signin.sessions import Console, create_session, invoke, revoke_session, save_session
+from rolehop.services.ports.trail import TrailEvent
+from rolehop.services.signin import trail
+from rolehop.services.signin.sessions import (
+    Console,
+    SessionEnded,
+    Visit,
+    caller_of,
+    create_session,
+    invoke,
+    revoke_session,
+    save_session,
+)
 from rolehop.services.sts.credentials import issue_credentials
 
 USER_SESSION_SECONDS = 43200  # AWS: an IAM user's console session lasts 12 hours
@@ -81,10 +97,16 @@ def _password_due(rt: Runtime, user: Identity, now: datetime) -> tuple[bool, int
     return due, profile.max_signin_session_duration or USER_SESSION_SECONDS
 
 
-def _signed_in(console: Console, user: Identity, *, mfa: bool) -> tuple[str, ConsoleSession]:
+def _signed_in(
+    console: Console, user: Identity, *, mfa: bool, visit: Visit, before: Sequence[TrailEvent] = ()
+) -> tuple[str, ConsoleSession]:
+    """The signed-in session, committed with its ConsoleLogin (and `before` it, the CheckMfa)."""
     rt = console.rt
     now = rt.clock()
     due, seconds = _password_due(rt, user, now)
+    login = trail.console_login(
+        rt, user, mfa=mfa, source_ip=visit.source_ip, user_agent=visit.user_agent, login_to=visit.url
+    )
     return create_session(
         console,
         account_id=user.account_id,
@@ -93,6 +115,40 @@ def _signed_in(console: Console, user: Identity, *, mfa: bool) -> tuple[str, Con
         expires_at=now + timedelta(seconds=seconds),
         user_id=user.unique_id,
         user_token=user_token(rt, user, now=now, seconds=seconds, mfa=mfa),
+        events=[*before, login],
+    )
+
+
+def _refused(
+    rt: Runtime,
+    account_id: str,
+    user_name: str,
+    error: AwsError,
+    *,
+    user: Identity | None,
+    mfa: bool,
+    visit: Visit,
+) -> None:
+    """Records a refused sign-in (a wrong password or code, or a throttled attempt). A name no user
+    of the account has is recorded as HIDDEN_DUE_TO_SECURITY_REASONS, never as typed."""
+    if not isinstance(error, AccessDenied | LimitExceeded | Throttling):
+        return  # the store out of reach, say: nothing was decided
+    if user is None:
+        with rt.store.transaction() as tx:
+            user = tx.get_identity("user", account_id, user_name)
+    rt.trail.record(
+        [
+            trail.failed_login(
+                rt,
+                account_id,
+                user,
+                mfa=mfa,
+                throttled=not isinstance(error, AccessDenied),
+                source_ip=visit.source_ip,
+                user_agent=visit.user_agent,
+                login_to=visit.url,
+            )
+        ]
     )
 
 
@@ -104,19 +160,36 @@ def sign_in(
     *,
     source_ip: str,
     mfa_code: str | None = None,
+    visit: Visit | None = None,
 ) -> tuple[str, ConsoleSession]:
     """Checks the password (and the MFA code, when one comes with it). Returns the new session (stage
     "mfa" when a code is still due). Raises AccessDenied with one message whatever was wrong,
-    LimitExceeded while throttled, or Throttling while the user name is held."""
+    LimitExceeded while throttled, or Throttling while the user name is held. Every attempt on an
+    account of this organization is recorded (ConsoleLogin, and CheckMfa before the code)."""
     rt = console.rt
-    account_id = account_id_for(rt, account) or NO_ACCOUNT
-    checked = sign_in_with_password(
-        rt, account_id, user_name.strip(), password, now=rt.clock(), source_ip=source_ip, mfa_code=mfa_code
-    )
+    visit = visit or Visit(source_ip)
+    account_id = account_id_for(rt, account)
+    name = user_name.strip()
+    try:
+        checked = sign_in_with_password(
+            rt,
+            account_id or NO_ACCOUNT,
+            name,
+            password,
+            now=rt.clock(),
+            source_ip=source_ip,
+            mfa_code=mfa_code,
+        )
+    except AwsError as e:
+        if account_id is not None:  # no account, no event history to show it in
+            _refused(rt, account_id, name, e, user=None, mfa=bool(mfa_code), visit=visit)
+        raise
     user = checked.user
-    if checked.mfa_authenticated:
-        return _signed_in(console, user, mfa=True)
-    if checked.mfa_required:
+    if checked.mfa_authenticated or checked.mfa_required:
+        check = trail.check_mfa(rt, user, source_ip=visit.source_ip, user_agent=visit.user_agent)
+        if checked.mfa_authenticated:
+            return _signed_in(console, user, mfa=True, visit=visit, before=[check])
+        rt.trail.record([check])
         return create_session(
             console,
             account_id=user.account_id,
@@ -125,24 +198,29 @@ def sign_in(
             expires_at=rt.clock() + timedelta(seconds=MFA_STEP_SECONDS),
             user_id=user.unique_id,
         )
-    return _signed_in(console, user, mfa=False)
+    return _signed_in(console, user, mfa=False, visit=visit)
 
 
 def complete_mfa(
-    console: Console, session: ConsoleSession, code: str, *, source_ip: str
+    console: Console, session: ConsoleSession, code: str, *, source_ip: str, visit: Visit | None = None
 ) -> tuple[str, ConsoleSession]:
     """Checks the code of the user's MFA device; the signed-in session replaces the waiting one
     (a new cookie, so a cookie planted before sign-in never becomes a signed-in session)."""
     rt = console.rt
+    visit = visit or Visit(source_ip)
     if session.stage != "mfa" or session.user_id is None:
         raise AccessDenied(SIGN_IN_FAILED)
     with rt.store.transaction() as tx:
         user = tx.get_identity_by_id(session.user_id)
     if user is None:
         raise AccessDenied(SIGN_IN_FAILED)
-    verify_user_code(rt, user, None, code.strip(), now=rt.clock(), source_ip=source_ip)
+    try:
+        verify_user_code(rt, user, None, code.strip(), now=rt.clock(), source_ip=source_ip)
+    except AwsError as e:
+        _refused(rt, user.account_id, user.name, e, user=user, mfa=True, visit=visit)
+        raise
     revoke_session(console, session.session_id)
-    return _signed_in(console, user, mfa=True)
+    return _signed_in(console, user, mfa=True, visit=visit)
 
 
 def change_password(
@@ -154,3 +232,22 @@ def change_password(
         session = replace(session, stage="active")
         save_session(console, session)
     return session
+
+
+def sign_out(console: Console, session: ConsoleSession, *, visit: Visit) -> None:
+    """Ends the session, recorded as ConsoleLogout by whoever signed in (the user, or a federated
+    session's role session). A session still waiting for its MFA code never signed in: no record."""
+    events: list[TrailEvent] = []
+    token = session.user_token or (session.role_token if session.federated else None)
+    if token is not None and session.stage != "mfa":
+        try:
+            principal = caller_of(console.rt, token)
+        except SessionEnded:
+            pass  # the user is gone: nothing to record it for
+        else:
+            events.append(
+                trail.console_logout(
+                    console.rt, principal, source_ip=visit.source_ip, user_agent=visit.user_agent
+                )
+            )
+    revoke_session(console, session.session_id, events)

@@ -17,12 +17,17 @@ from types import MappingProxyType
 from rolehop.core import arn
 from rolehop.core.errors import AwsError
 from rolehop.services.ports.console import ConsoleSession, RoleHistoryEntry
+from rolehop.services.ports.trail import TrailEvent
+from rolehop.services.signin import trail
 from rolehop.services.signin.sessions import (
     Console,
     SessionEnded,
+    Visit,
     call_for,
+    caller_of,
     claims_of,
     invoke,
+    recording,
     save_session,
 )
 from rolehop.services.signin.sign_in import account_id_for, account_label
@@ -103,14 +108,30 @@ def _session_name(user_name: str) -> str:
     return user_name if len(user_name) >= 2 else user_name + "_"
 
 
-def _assume(console: Console, session: ConsoleSession, role_arn: str, *, source_ip: str, secure: bool) -> str:
+def _assume(
+    console: Console,
+    session: ConsoleSession,
+    role_arn: str,
+    *,
+    source_ip: str,
+    secure: bool,
+    user_agent: str = "",
+) -> str:
     """AssumeRole as the signed-in user (not as the current role); returns the role's session token."""
     if session.user_token is None:
         raise SwitchError(
             "This session was opened from role credentials: it cannot switch roles. "
             "Sign in as an IAM user to switch roles."
         )
-    call = call_for(console, session.user_token, service="sts", source_ip=source_ip, secure=secure)
+    call = call_for(
+        console,
+        session.user_token,
+        service="sts",
+        source_ip=source_ip,
+        secure=secure,
+        session_id=session.session_id,
+        user_agent=user_agent,
+    )
     params = {
         "RoleArn": role_arn,
         "RoleSessionName": _session_name(session.principal_name),
@@ -129,10 +150,15 @@ def switch_role(
     color: str = "",
     source_ip: str = "",
     secure: bool = False,
+    visit: Visit | None = None,
 ) -> ConsoleSession:
-    """Switches the session into `role` and remembers it in the user's role history. AssumeRole's
+    """Switches the session into `role` and remembers it in the user's role history, committed with
+    the SwitchRole's record (in the role's account, as the new role session). AssumeRole's
     AccessDenied (or any AWS error) propagates with its message."""
-    token = _assume(console, session, role.role_arn, source_ip=source_ip, secure=secure)
+    visit = visit or Visit(source_ip)
+    token = _assume(
+        console, session, role.role_arn, source_ip=source_ip, secure=secure, user_agent=visit.user_agent
+    )
     display = display_name.strip()[:DISPLAY_NAME_MAX] or default_display_name(console, role)
     chosen = color_of(color)
     switched = replace(
@@ -143,8 +169,17 @@ def switch_role(
         role_color=chosen or None,
     )
     now = console.rt.clock()
-    assert session.user_id is not None  # _assume refused sessions without a user
-    with console.store.transaction() as tx:
+    assert session.user_id is not None and session.user_token is not None  # as _assume checked
+    event = trail.switch_role(
+        console.rt,
+        caller_of(console.rt, token),
+        switch_from=claims_of(console.rt, session.user_token).principal_arn,
+        redirect_to=visit.url,
+        display_name=display,
+        source_ip=visit.source_ip,
+        user_agent=visit.user_agent,
+    )
+    with recording(console, [event]) as tx:
         tx.update_session(switched)
         tx.put_role_history(
             RoleHistoryEntry(session.user_id, role.account_id, role.role_name, display, chosen, now)
@@ -152,14 +187,41 @@ def switch_role(
     return switched
 
 
-def switch_back(console: Console, session: ConsoleSession) -> ConsoleSession:
+def switch_back(console: Console, session: ConsoleSession, visit: Visit | None = None) -> ConsoleSession:
+    """Back to the signed-in user. When the user asks for it (`visit`), recorded as a SwitchRole in
+    the user's account, as the user, from the role session; a role session that could not be renewed
+    is left without a record (its end is not the user's doing)."""
     back = replace(session, role_token=None, role_arn=None, role_display_name=None, role_color=None)
-    save_session(console, back)
+    events: list[TrailEvent] = []
+    if visit is not None and session.role_token is not None and session.user_token is not None:
+        try:
+            user = caller_of(console.rt, session.user_token)
+            role_session = claims_of(console.rt, session.role_token).principal_arn
+        except SessionEnded:
+            pass  # the page that follows signs the browser out
+        else:
+            events.append(
+                trail.switch_back(
+                    console.rt,
+                    user,
+                    switch_from=role_session,
+                    redirect_to=visit.url,
+                    source_ip=visit.source_ip,
+                    user_agent=visit.user_agent,
+                )
+            )
+    save_session(console, back, events)
     return back
 
 
 def renew_if_expired(
-    console: Console, session: ConsoleSession, *, now: datetime, source_ip: str = "", secure: bool = False
+    console: Console,
+    session: ConsoleSession,
+    *,
+    now: datetime,
+    source_ip: str = "",
+    secure: bool = False,
+    user_agent: str = "",
 ) -> tuple[ConsoleSession, str | None]:
     """A role session past its hour is assumed again with the user's session, as long as that lasts.
     Returns the session and, when the role could not be renewed (and was left), the reason."""
@@ -168,7 +230,9 @@ def renew_if_expired(
     if not claims_of(console.rt, session.role_token).expired(now):
         return session, None
     try:
-        token = _assume(console, session, session.role_arn, source_ip=source_ip, secure=secure)
+        token = _assume(
+            console, session, session.role_arn, source_ip=source_ip, secure=secure, user_agent=user_agent
+        )
     except (AwsError, SwitchError) as e:
         left = switch_back(console, session)
         reason = e.message if isinstance(e, AwsError) else str(e)
