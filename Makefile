@@ -23,6 +23,8 @@ install: $(BIN)/.installed browser
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium >/dev/null; } || [ "$$CI" != "true" ]
+	@command -v jq >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq jq >/dev/null; } || [ "$$CI" != "true" ]  # the audit trail's operator pipeline test
 
 demo: $(BIN)/.installed
 	ROLEHOP_ROOT_ACCESS_KEY_ID=$(DEMO_ROOT_KEY) ROLEHOP_ROOT_SECRET_ACCESS_KEY=$(DEMO_ROOT_SECRET) \
