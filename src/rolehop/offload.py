@@ -4,8 +4,8 @@ validating a large policy) holds up the event loop and every other request with 
 The STS hot path is the exception: GetCallerIdentity and AssumeRole are answered from the caches and
 the sealed session token, in well under a millisecond, less than a trip to a thread costs. They are
 tried on the loop first with the store out of reach; one that needs the store after all (a cache
-miss, MFA, a denial to record, a batch of key uses to write) stops at its first transaction, before
-it has changed anything, and starts over in a thread.
+miss, MFA) stops at its first transaction, before it has changed anything, and starts over in a
+thread. Its audit record is batched (pipeline.trail): recording it needs no transaction.
 """
 
 from __future__ import annotations
