@@ -277,29 +277,6 @@ class TrailSqlMixin:
             self.c.execute(delete(trail_events).where(e.chain_id == chain_id, e.seq <= through_seq)).rowcount
         )
 
-    # last used
-    def last_use_of_principal(self, principal_arn: str) -> LastUse | None:
-        return self._last(trail_events.c.principal_arn == principal_arn)
-
-    def last_use_of_key(self, access_key_id: str) -> LastUse | None:
-        return self._last(trail_events.c.access_key_id == access_key_id)
-
-    def last_event(self, principal_arn: str, event_name: str) -> LastUse | None:
-        e = trail_events.c
-        return self._last(and_(e.principal_arn == principal_arn, e.event_name == event_name))
-
-    def _last(self, where: Any) -> LastUse | None:
-        e = trail_events.c
-        row = self.c.execute(
-            select(e.event_time, e.event_source, e.region)
-            .where(where, e.error_code.is_(None))
-            .order_by(e.event_time.desc())
-            .limit(1)
-        ).first()
-        if row is None:
-            return None
-        return LastUse(_utc(row.event_time), row.region, row.event_source)
-
     def _stored(self, rows: Sequence[Row[Any]]) -> list[StoredEvent]:
         if not rows:
             return []

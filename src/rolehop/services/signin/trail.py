@@ -156,6 +156,19 @@ def console_event(
     )
 
 
+def caller_event(rt: Runtime, caller: Caller, **event: Any) -> TrailEvent:
+    """A console event made as `caller` (a user's or a role's session): in its account, with its
+    identity, user name and the user or role behind it."""
+    return console_event(
+        rt,
+        account_id=caller.account_id,
+        identity=session_of(caller),
+        username_=username(caller),
+        principal_arn=issuer_arn(caller),
+        **event,
+    )
+
+
 def login_data(login_to: str, *, mfa: bool) -> dict[str, str]:
     return {"LoginTo": _url(login_to), "MobileVersion": "No", "MFAUsed": yes_no(mfa)}
 
@@ -239,17 +252,14 @@ def switch_role(
     """A switch into a role, recorded in the role's account as the new role session. The display name
     the user chose is rolehop's addition to additionalEventData."""
     role_arn = issuer_arn(role_session)
-    return console_event(
+    return caller_event(
         rt,
-        account_id=role_session.account_id,
-        identity=session_of(role_session),
+        role_session,
         event_name="SwitchRole",
         success=True,
         source_ip=source_ip,
         user_agent=user_agent,
         additional={"SwitchFrom": switch_from, "RedirectTo": _url(redirect_to), "DisplayName": display_name},
-        username_=username(role_session),
-        principal_arn=role_arn,
         resources=(Resource("AWS::IAM::Role", role_arn),),
     )
 
@@ -258,17 +268,14 @@ def switch_back(
     rt: Runtime, user_session: Caller, *, switch_from: str, redirect_to: str, source_ip: str, user_agent: str
 ) -> TrailEvent:
     """Switch back: a SwitchRole in the user's account, as the user, from the role session."""
-    return console_event(
+    return caller_event(
         rt,
-        account_id=user_session.account_id,
-        identity=session_of(user_session),
+        user_session,
         event_name="SwitchRole",
         success=True,
         source_ip=source_ip,
         user_agent=user_agent,
         additional={"SwitchFrom": switch_from, "RedirectTo": _url(redirect_to)},
-        username_=username(user_session),
-        principal_arn=issuer_arn(user_session),
     )
 
 
@@ -282,18 +289,15 @@ def get_signin_token(
 ) -> TrailEvent:
     """The federation endpoint's getSigninToken, as the credentials' role session."""
     mfa = bool(role_session.claims and role_session.claims.mfa_authenticated)
-    return console_event(
+    return caller_event(
         rt,
-        account_id=role_session.account_id,
-        identity=session_of(role_session),
+        role_session,
         event_name="GetSigninToken",
         success=error_message is None,
         source_ip=source_ip,
         user_agent=user_agent,
         additional={"MobileVersion": "No", "MFAUsed": yes_no(mfa)},
         error_message=error_message,
-        username_=username(role_session),
-        principal_arn=issuer_arn(role_session),
     )
 
 
@@ -308,31 +312,25 @@ def federated_login(
 ) -> TrailEvent:
     """The federation endpoint's login: a console session as the role session of a sign-in token."""
     mfa = bool(role_session.claims and role_session.claims.mfa_authenticated)
-    return console_event(
+    return caller_event(
         rt,
-        account_id=role_session.account_id,
-        identity=session_of(role_session),
+        role_session,
         event_name="ConsoleLogin",
         success=error_message is None,
         source_ip=source_ip,
         user_agent=user_agent,
         additional=login_data(login_to, mfa=mfa),
         error_message=error_message,
-        username_=username(role_session),
-        principal_arn=issuer_arn(role_session),
     )
 
 
 def console_logout(rt: Runtime, principal: Caller, *, source_ip: str, user_agent: str) -> TrailEvent:
     """A sign-out, as the session's principal (the user; for a federated session, the role session)."""
-    return console_event(
+    return caller_event(
         rt,
-        account_id=principal.account_id,
-        identity=session_of(principal),
+        principal,
         event_name=LOGOUT,
         success=True,
         source_ip=source_ip,
         user_agent=user_agent,
-        username_=username(principal),
-        principal_arn=issuer_arn(principal),
     )
