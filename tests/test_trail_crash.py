@@ -8,16 +8,9 @@ A real `rolehop serve --dev` on SQLite; the events are counted in the store (sql
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,48 +19,13 @@ import boto3
 from botocore.config import Config
 
 from rolehop.services.pipeline.trail import FLUSH_SECONDS
+from test_crash_recovery import KEY, SECRET, serving  # one `rolehop serve` process, as crash tests run it
 
-KEY, SECRET = "AKIAROLEHOPTRAILCRSH", "trail-crash-test-secret"
 LOAD_SECONDS = 2.5  # long enough for the trail's thread to write a few batches
 MIN_ROUNDS = 8  # and at least this many rounds of calls, however slow the machine
 # a batch starts at most FLUSH_SECONDS after its first record (once the previous one is written), and
 # takes a moment to commit: on a busy machine (2 cores shared with other tests) up to about a second
 WRITE_SLACK = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`rolehop serve --dev` on the data directory, once it answers its health check."""
-    port = free_port()
-    env = dict(os.environ, ROLEHOP_ROOT_ACCESS_KEY_ID=KEY, ROLEHOP_ROOT_SECRET_ACCESS_KEY=SECRET)
-    cmd = [sys.executable, "-m", "rolehop", "serve", "--dev", "--port", str(port)]
-    cmd += ["--data-dir", str(data_dir), "--log-format", "text"]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_rolehop/health", timeout=1).status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    server.kill()
-                    raise AssertionError(server.communicate()[1].decode()) from None
-                time.sleep(0.1)
-        yield server, url
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(20)
-        if server.stderr:
-            server.stderr.close()
 
 
 def client(url: str, service: str) -> Any:
@@ -121,12 +79,12 @@ def recorded(data_dir: Path) -> set[str]:
 
 def test_sigkill_loses_no_change_and_at_most_the_last_batch_of_reads(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with serving(data) as (server, url):
+    with serving(data, None) as (server, url):
         load = run_load(url)
         killed_at = time.monotonic()
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-    with serving(data) as (_server, url):  # the store opens again after the crash
+    with serving(data, None) as (_server, url):  # the store opens again after the crash
         found = recorded(data)
         client(url, "sts").get_caller_identity()
     assert set(load.changes) <= found  # every acknowledged change has its event
@@ -140,7 +98,7 @@ def test_sigkill_loses_no_change_and_at_most_the_last_batch_of_reads(tmp_path: P
 
 def test_sigterm_loses_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with serving(data) as (server, url):
+    with serving(data, None) as (server, url):
         load = run_load(url)
         server.send_signal(signal.SIGTERM)
         assert server.wait(20) == -signal.SIGTERM  # uvicorn raises it again once shut down
