@@ -109,6 +109,13 @@ class LiveServer:
             config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
         )
 
+    def organizations(self) -> Any:
+        """The management account's Organizations client, once it has created its organization (a
+        fresh store has none, as a new AWS account)."""
+        orgs = self.client("organizations")
+        orgs.create_organization(FeatureSet="ALL")
+        return orgs
+
     def client_for(self, service: str, creds: dict[str, Any]) -> Any:
         """A client from an AccessKey or Credentials shape (long-term or temporary)."""
         return self.client(service, creds["AccessKeyId"], creds["SecretAccessKey"], creds.get("SessionToken"))

@@ -35,7 +35,7 @@ def administrator(server: LiveServer) -> Any:
 
 def member_administrator(server: LiveServer, admin_keys: dict[str, str]) -> Any:
     """A session of OrganizationAccountAccessRole in a new member account."""
-    orgs = server.client("organizations")
+    orgs = server.organizations()
     status = orgs.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]
     account = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
     creds = server.client_for("sts", admin_keys).assume_role(

@@ -284,7 +284,7 @@ def test_refusals_are_events_and_lookup_events_is_authorized(live: LiveServer, c
 @pytest.fixture(scope="module")
 def member(live: LiveServer) -> dict[str, Any]:
     """Account B, a member; an administrator of the management account (A) in B's access role."""
-    orgs = live.client("organizations")
+    orgs = live.organizations()
     status = orgs.create_account(Email="ct-member@example.com", AccountName="ct-member")[
         "CreateAccountStatus"
     ]

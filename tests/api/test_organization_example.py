@@ -72,7 +72,7 @@ def test_apply_is_idempotent_and_says_so(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = rolehop("apply", str(EXAMPLE), data_dir=data)
     assert first.returncode == 0, first.stderr
-    assert "created account production (380735047240)" in first.stdout
+    assert "  + account production (380735047240)" in first.stdout
     second = rolehop("apply", str(EXAMPLE), data_dir=data)
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("No changes")
@@ -89,7 +89,7 @@ def test_invalid_file_names_the_place_and_changes_nothing(tmp_path: Path) -> Non
     assert "users[0].groups[1]: no group named 'nosuchgroup'" in result.stderr
     assert "Traceback" not in result.stderr
     fixed = rolehop("apply", str(EXAMPLE), data_dir=data)
-    assert "created account production" in fixed.stdout  # the failed apply left nothing behind
+    assert "  + account production" in fixed.stdout  # the failed apply left nothing behind
 
 
 def test_organizations_api(org: LiveServer) -> None:

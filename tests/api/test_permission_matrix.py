@@ -7,6 +7,7 @@ registered operation must appear, so an operation that forgets to authorize fail
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 from collections.abc import Callable
@@ -24,6 +25,19 @@ MEMBER = "380735047240"
 ALLOW_ALL = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
+DELEGATION_POLICY = json.dumps(  # delegates to an account that is not in the organization
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                "Action": "organizations:DescribeOrganization",
+                "Resource": "*",
+            }
+        ],
+    }
+)
 READ_ONLY = (
     "iam:Generate*",  # AWS's ReadOnlyAccess allows iam:Generate* (service last accessed reports)
     "iam:Get*",
@@ -35,11 +49,23 @@ READ_ONLY = (
 )
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity", "sts:GetSessionToken"}
 SKIPPED = {("sts", "AssumeRole")}  # decided by trust policies: tests of its own in test_organization_example
-MEMBER_ORGANIZATIONS_OPS = {"DescribeOrganization"}  # all else is for the management account only
+# what a member account may call (for itself); all else is for the management account only
+MEMBER_ORGANIZATIONS_OPS = {
+    "AcceptHandshake",
+    "CreateOrganization",  # refused (already in an organization), not denied
+    "DeclineHandshake",
+    "DescribeEffectivePolicy",
+    "DescribeHandshake",
+    "DescribeOrganization",
+    "LeaveOrganization",
+    "ListHandshakesForAccount",
+}
 
 
 def value_for(name: str, shape: Any, account: str) -> Any:
     """A well-formed value for a required member, naming entities that do not exist."""
+    if shape.name == "ResourcePolicyContent":  # Organizations' delegation policy (PutResourcePolicy)
+        return DELEGATION_POLICY
     if shape.type_name == "list":
         return [] if name in ("Tags",) else [value_for(name, shape.member, account)]
     if shape.type_name == "structure":
@@ -81,13 +107,17 @@ def value_for(name: str, shape: Any, account: str) -> Any:
         "Content": ALLOW_ALL,
         "PolicyId": "p-matrix0000",
         "TargetId": "111111111111",
+        "ResourceId": "111111111111",
+        "ServicePrincipal": "config.amazonaws.com",
         "ChildId": "111111111111",
         "ParentId": "r-abcd",
+        "RootId": "r-abcd",
         "SourceParentId": "r-abcd",
         "DestinationParentId": "ou-abcd-12345678",
         "OrganizationalUnitId": "ou-abcd-12345678",
         "Arn": f"arn:aws:iam::{account}:user/matrix-target",
         "JobId": "11111111-2222-4333-8444-555555555555",
+        "HandshakeId": "h-matrix0000",
     }
     return specific.get(name, "matrix-target")
 
@@ -120,6 +150,10 @@ def outcome(client: Any, op: str, params: dict[str, Any]) -> str:
 def run_matrix(
     server: LiveServer, clients: dict[str, Any], account: str, expected: Callable[[str, str], bool]
 ) -> None:
+    orgs = server.client("organizations")
+    # Organizations' operations are asked of an organization (a fresh store has none)
+    with contextlib.suppress(orgs.exceptions.AlreadyInOrganizationException):  # a member fixture made it
+        orgs.create_organization()
     wrong = []
     for service, op in sorted(OPERATIONS):
         if (service, op) in SKIPPED:
@@ -194,7 +228,7 @@ def test_administrator_under_a_read_only_boundary(server: LiveServer) -> None:
 @pytest.fixture
 def member_admin_session(server: LiveServer) -> dict[str, Any]:
     """An administrator of the management account assumes OrganizationAccountAccessRole in a member."""
-    orgs = server.client("organizations")
+    orgs = server.organizations()
     status = orgs.create_account(Email="member@example.com", AccountName="member")["CreateAccountStatus"]
     member = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
     keys = new_user(server, "operator", policy="arn:aws:iam::aws:policy/AdministratorAccess")

@@ -23,7 +23,7 @@ ALLOW_ALL = json.dumps(
 
 
 def member_account(server: LiveServer) -> str:
-    orgs = server.client("organizations")
+    orgs = server.organizations()
     status = orgs.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]
     created = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])
     return str(created["CreateAccountStatus"]["AccountId"])

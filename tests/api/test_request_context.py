@@ -80,7 +80,13 @@ def test_policy_arn_condition_on_attach(server, iam) -> None:
 
 
 def test_principal_org_id_and_principal_type(server, iam) -> None:
-    org_id = server.client("organizations").describe_organization()["Organization"]["Id"]
+    # outside an organization the key is absent, so a condition on it fails
+    before = user_with(
+        server, iam, "before", allow("iam:ListUsers", {"Null": {"aws:PrincipalOrgID": "false"}})
+    )
+    assert denied(before.list_users)
+    org_id = server.organizations().describe_organization()["Organization"]["Id"]
+    before.list_users()
     member = user_with(
         server,
         iam,

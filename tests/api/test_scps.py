@@ -21,7 +21,7 @@ def doc(effect: str, action: str) -> str:
 @pytest.fixture
 def member(server: LiveServer) -> dict[str, Any]:
     """A member account, and an administrator session in it through OrganizationAccountAccessRole."""
-    orgs = server.client("organizations")
+    orgs = server.organizations()
     status = orgs.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]
     account = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
     iam = server.client("iam")
@@ -110,7 +110,7 @@ def test_every_level_must_allow(server: LiveServer, member: dict[str, Any]) -> N
 
 
 def test_policy_lifecycle_and_errors(server: LiveServer) -> None:
-    orgs = server.client("organizations")
+    orgs = server.organizations()
     created = orgs.create_policy(
         Name="p1", Description="", Type="SERVICE_CONTROL_POLICY", Content=doc("Deny", "s3:*")
     )["Policy"]["PolicySummary"]

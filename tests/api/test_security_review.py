@@ -51,7 +51,7 @@ def test_aws_reserved_paths_cannot_be_used(iam, server: LiveServer) -> None:
 
 
 def test_a_user_path_that_looks_service_linked_still_obeys_scps(server: LiveServer) -> None:
-    orgs = server.client("organizations")
+    orgs = server.organizations()
     status = orgs.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]
     member = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
     iam = server.client("iam")

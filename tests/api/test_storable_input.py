@@ -46,6 +46,7 @@ def refused(call: Any, **params: Any) -> dict[str, Any]:
 
 
 def test_nul_in_organizations_names_and_descriptions_is_invalid_input(server: LiveServer) -> None:
+    server.organizations()
     orgs = server.client("organizations", validate=False)
     root = orgs.list_roots()["Roots"][0]["Id"]
     ou = orgs.create_organizational_unit(ParentId=root, Name="team")["OrganizationalUnit"]

@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 
 from rolehop import logs
+from rolehop.cli.accounts_cmd import accounts
 from rolehop.cli.audit_cmd import audit
 from rolehop.cli.backup_cmd import backup_command, restore_command
 from rolehop.cli.explain_cmd import explain
 from rolehop.cli.keys_cmd import keys
 from rolehop.cli.mfa_cmd import mfa
 from rolehop.cli.migrate_cmd import migrate_command
-from rolehop.cli.org_cmds import apply, demo
+from rolehop.cli.org_cmds import apply, demo, export, plan
 from rolehop.cli.policy_cmd import policy
 from rolehop.cli.store_options import DATA_DIR_HELP, DATABASE_URL_HELP, MASTER_KEY_COMMAND_HELP
 from rolehop.cli.user import assume, configure, console, login, logout, roles, whoami
@@ -223,12 +224,15 @@ def serve(
 
 
 main.add_command(policy)
+main.add_command(plan)
 main.add_command(apply)
+main.add_command(export)
 main.add_command(explain)
 main.add_command(audit)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(keys)
+main.add_command(accounts)
 main.add_command(migrate_command)
 main.add_command(demo)
 main.add_command(mfa)

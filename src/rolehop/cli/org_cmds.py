@@ -1,13 +1,18 @@
-"""`rolehop apply` and `rolehop demo`: load an organization file into the store (and serve it)."""
+"""The organization as code: `rolehop plan` (what a file would change; exit 0 none, 2 some, 1 an
+error), `rolehop apply` (make it so, in one transaction; `--prune` deletes what the file does not
+name), `rolehop export` (the live organization as a file), and `rolehop demo` (apply the example and
+serve it)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
 
+from rolehop.cli.org_render import ApplyView, console, show_plan
 from rolehop.cli.store_options import (
     opened_runtime,
     store_config,
@@ -15,10 +20,13 @@ from rolehop.cli.store_options import (
     with_store_options,
 )
 from rolehop.config import ServerConfig
-from rolehop.services.admin.apply import Spec, SpecError, apply_spec, parse_spec
+from rolehop.services.admin.apply import Applied, SpecError, apply_spec, parse_spec, plan_spec
+from rolehop.services.admin.org_model import OrgModel
+
+PRUNE_HELP = "Also delete the objects of the store the file does not name (listed as unmanaged)."
 
 
-def read_spec(file: Path) -> Spec:
+def read_spec(file: Path) -> OrgModel:
     try:
         return parse_spec(yaml.safe_load(file.read_text()))
     except yaml.YAMLError as e:
@@ -27,47 +35,152 @@ def read_spec(file: Path) -> Spec:
         raise click.ClickException(f"{file}: not valid YAML{where}") from e
     except SpecError as e:
         raise click.ClickException(f"{file}: {e}") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.ClickException(f"{file}: {e}") from e
+
+
+def _config(spec: OrgModel, **options: Any) -> ServerConfig:
+    assert spec.management is not None
+    return store_config(account_id=spec.management.account_id, **options)
 
 
 def apply_file(
-    file: Path, database_url: str | None, data_dir: Path | None, master_key_command: str | None
-) -> tuple[ServerConfig, list[str]]:
-    """Loads FILE into the store. An empty PostgreSQL store gets the newest schema (a new
-    deployment's first step, and the demo's); an older one is left to `rolehop migrate`, since nodes
-    may still run on it."""
+    file: Path,
+    database_url: str | None,
+    data_dir: Path | None,
+    master_key_command: str | None,
+    *,
+    prune: bool = False,
+) -> tuple[ServerConfig, Applied]:
+    """Applies FILE to the store, showing the plan. An empty PostgreSQL store gets the newest schema
+    (a new deployment's first step, and the demo's); an older one is left to `rolehop migrate`,
+    since nodes may still run on it."""
     from rolehop.services.admin import bootstrap
 
     spec = read_spec(file)
-    config = store_config(
+    config = _config(
+        spec,
         database_url=database_url,
         data_dir=data_dir,
-        account_id=str(spec.management["id"]),
         master_key_command=master_key_command,
         migrate="when-empty",
     )
+    view = ApplyView(file)
     with opened_runtime(config) as rt:
         try:
             bootstrap.bootstrap(rt, config.root_access_key_id, config.root_secret.reveal() or None)
-            return config, apply_spec(rt, spec)
+            applied = apply_spec(rt, spec, prune=prune, show=view.show, step=view.step)
         except SpecError as e:
             raise click.ClickException(f"{file}: {e}") from e
+        finally:
+            view.close()
+    return config, applied
+
+
+def _show_passwords(applied: Applied) -> None:
+    if applied.passwords:
+        click.echo("One-time console passwords, shown this once (each must be changed at first sign-in):")
+        for user, password in applied.passwords:
+            click.echo(f"  {user}: {password}")
+
+
+class PlanUsageError(click.UsageError):
+    exit_code = 1
+
+
+class PlanCommand(click.Command):
+    """A command whose exit code 2 means "changes" (terraform plan -detailed-exitcode): its usage
+    errors (a missing argument, an unknown option, a file that is not there) exit 1, where Click
+    exits 2."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as e:
+            raise PlanUsageError(e.format_message(), e.ctx) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:
+            raise PlanUsageError(e.format_message(), e.ctx) from None
+
+
+@click.command(cls=PlanCommand)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True, help="Plan apply --prune: show deletions of unmanaged objects.")
+@with_store_options
+@with_master_key_option
+def plan(
+    file: Path, prune: bool, database_url: str | None, data_dir: Path | None, master_key_command: str | None
+) -> None:
+    """Show what `apply FILE` would change, and change nothing.
+
+    Exit status: 0 when the store matches FILE, 2 when apply would change something, 1 on any error
+    (usage errors included). Unmanaged objects (in the store, not in FILE) are listed, and change
+    the exit status only with --prune."""
+    spec = read_spec(file)
+    config = _config(
+        spec, database_url=database_url, data_dir=data_dir, master_key_command=master_key_command
+    )
+    with opened_runtime(config) as rt:
+        try:
+            found = plan_spec(rt, spec, prune=prune)
+        except SpecError as e:
+            raise click.ClickException(f"{file}: {e}") from e
+    show_plan(console(), found, file)
+    if found.changes:
+        raise click.exceptions.Exit(2)
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True, help=PRUNE_HELP)
 @with_store_options
 @with_master_key_option
 def apply(
-    file: Path, database_url: str | None, data_dir: Path | None, master_key_command: str | None
+    file: Path, prune: bool, database_url: str | None, data_dir: Path | None, master_key_command: str | None
 ) -> None:
-    """Create or update the organization FILE describes (idempotent; all or nothing)."""
-    _config, changes = apply_file(file, database_url, data_dir, master_key_command)
-    if not changes:
-        click.echo(f"No changes: the store already matches {file}.")
+    """Create or update the organization FILE describes (idempotent; all or nothing).
+
+    Shows the plan first (as `rolehop plan`), then applies it in one transaction. A user given
+    console_access without a password gets a one-time password, printed here once."""
+    _config, applied = apply_file(file, database_url, data_dir, master_key_command, prune=prune)
+    if applied.plan.changes:
+        click.echo(f"Applied {file}: {len(applied.plan.changes)} change(s).")
+    _show_passwords(applied)
+
+
+@click.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the file here [default: standard output].",
+)
+@with_store_options
+@with_master_key_option
+def export(
+    output: Path | None, database_url: str | None, data_dir: Path | None, master_key_command: str | None
+) -> None:
+    """Write the live organization as an organization file: accounts, OUs, organization policies
+    and their targets, delegated administrators, IAM policies, groups, users and roles. Never a
+    secret: a user with a console password is `console_access: true`."""
+    from rolehop.services.admin.org_export import export_organization
+
+    config = store_config(database_url=database_url, data_dir=data_dir, master_key_command=master_key_command)
+    with opened_runtime(config) as rt:
+        try:
+            text = export_organization(rt)
+        except SpecError as e:
+            raise click.ClickException(str(e)) from e
+    if output is None:
+        click.echo(text, nl=False)
         return
-    for change in changes:
-        click.echo(f"  {change}")
-    click.echo(f"Applied {file}: {len(changes)} change(s).")
+    output.write_text(text)
+    click.echo(f"Exported the organization to {output}.", err=True)
 
 
 @click.command()
@@ -89,15 +202,23 @@ def demo(
 
     from rolehop.app import create_app
 
-    config, changes = apply_file(file, database_url, data_dir, master_key_command)
-    click.echo(f"Applied {file}: {len(changes)} change(s)." if changes else f"{file} already applied.")
+    config, applied = apply_file(file, database_url, data_dir, master_key_command)
+    click.echo(
+        f"Applied {file}: {len(applied.plan.changes)} change(s)."
+        if applied.plan.changes
+        else f"{file} already applied."
+    )
+    _show_passwords(applied)
     config = replace(config, port=port)
     app = create_app(config)
     url = f"http://127.0.0.1:{port}"
     spec = read_spec(file)
-    account = spec.management.get("alias") or config.management_account_id
+    assert spec.management is not None
+    account = spec.management.alias or config.management_account_id
     people = "\n".join(
-        f"  {u['name']:<10} {u['initial_password']}" for u in spec.users if u.get("initial_password")
+        f"  {u.name:<10} {u.initial_password}"
+        for u in spec.identities
+        if u.kind == "user" and u.initial_password
     )
     click.echo(f"""
 rolehop is serving the {file.stem} organization at {url}

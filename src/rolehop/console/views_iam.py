@@ -16,7 +16,7 @@ from starlette.responses import Response
 from rolehop.console.views_events import events_link
 from rolehop.console.views_switch import switch_link
 from rolehop.console.web import Ctx
-from rolehop.core.errors import AwsError, NoSuchEntity
+from rolehop.core.errors import AwsError, AWSOrganizationsNotInUseException, NoSuchEntity
 from rolehop.services.cloudtrail.lookup_events import ATTRIBUTES
 
 USER_TABS = (
@@ -233,19 +233,28 @@ def mfa_devices(ctx: Ctx) -> Response:
 
 
 def organizations(ctx: Ctx) -> Response:
-    described, denied = ctx.attempt("DescribeOrganization", service="organizations")
+    try:
+        described = ctx.invoke("DescribeOrganization", {}, service="organizations")
+    except AWSOrganizationsNotInUseException:  # a standalone account: not a refusal
+        return ctx.render("organizations.html", organization=None, denied=None, accounts=[])
+    except AwsError as e:
+        return ctx.render("organizations.html", status=403, organization=None, denied=e.message or e.code)
     accounts: list[Any] = []
     accounts_denied = None
-    if described is not None:
-        try:
-            accounts = ctx.invoke("ListAccounts", {}, service="organizations").get("Accounts", [])
-        except AwsError as e:
-            accounts_denied = e.message
+    try:
+        params: dict[str, Any] = {}
+        while True:  # every page (Organizations answers 20 accounts a page)
+            page = ctx.invoke("ListAccounts", params, service="organizations")
+            accounts += page.get("Accounts", [])
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+    except AwsError as e:
+        accounts_denied = e.message
     return ctx.render(
         "organizations.html",
-        status=403 if denied else 200,
-        organization=(described or {}).get("Organization"),
-        denied=denied,
+        organization=described.get("Organization"),
+        denied=None,
         accounts=accounts,
         accounts_denied=accounts_denied,
     )

@@ -20,8 +20,15 @@ class Account:
     created_at: datetime
     alias: str | None = None
     display_name: str | None = None  # the console's "name in the console" (e.g. "Production")
-    is_management: bool = False
-    status: str = "ACTIVE"
+    is_management: bool = False  # the server's account, which holds its people
+    status: str = "ACTIVE"  # ACTIVE | PENDING_CLOSURE | SUSPENDED
+    joined_method: str | None = None  # CREATED | INVITED; None: outside the organization
+    joined_at: datetime | None = None
+    closed_at: datetime | None = None  # CloseAccount: PENDING_CLOSURE, then SUSPENDED
+
+    @property
+    def in_organization(self) -> bool:
+        return self.joined_method is not None
 
     @property
     def root_arn(self) -> str:

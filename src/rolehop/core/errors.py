@@ -311,11 +311,117 @@ class DuplicateOrganizationalUnitException(ClientError):
     code = "DuplicateOrganizationalUnitException"
 
 
+class AWSOrganizationsNotInUseException(ClientError):
+    code = "AWSOrganizationsNotInUseException"
+
+
+class AccountAlreadyClosedException(ClientError):
+    code = "AccountAlreadyClosedException"
+
+
+class AccountAlreadyRegisteredException(ClientError):
+    code = "AccountAlreadyRegisteredException"
+
+
+class AccountNotRegisteredException(ClientError):
+    code = "AccountNotRegisteredException"
+
+
+class AccountOwnerNotVerifiedException(ClientError):
+    code = "AccountOwnerNotVerifiedException"
+
+
+class AlreadyInOrganizationException(ClientError):
+    code = "AlreadyInOrganizationException"
+
+
+class DuplicateHandshakeException(ClientError):
+    code = "DuplicateHandshakeException"
+
+
+class EffectivePolicyNotFoundException(ClientError):
+    code = "EffectivePolicyNotFoundException"
+
+
+class FinalizingOrganizationException(ClientError):
+    code = "FinalizingOrganizationException"
+
+
+class HandshakeAlreadyInStateException(ClientError):
+    code = "HandshakeAlreadyInStateException"
+
+
+class HandshakeNotFoundException(ClientError):
+    code = "HandshakeNotFoundException"
+
+
+class InvalidHandshakeTransitionException(ClientError):
+    code = "InvalidHandshakeTransitionException"
+
+
+class MasterCannotLeaveOrganizationException(ClientError):
+    code = "MasterCannotLeaveOrganizationException"
+
+
+class OrganizationNotEmptyException(ClientError):
+    code = "OrganizationNotEmptyException"
+
+
+class PolicyChangesInProgressException(ClientError):
+    code = "PolicyChangesInProgressException"
+
+
+class PolicyTypeAlreadyEnabledException(ClientError):
+    code = "PolicyTypeAlreadyEnabledException"
+
+
+class PolicyTypeNotAvailableForOrganizationException(ClientError):
+    code = "PolicyTypeNotAvailableForOrganizationException"
+
+
+class ResourcePolicyNotFoundException(ClientError):
+    code = "ResourcePolicyNotFoundException"
+
+
+class RootNotFoundException(ClientError):
+    code = "RootNotFoundException"
+
+
+class UnsupportedAPIEndpointException(ClientError):
+    code = "UnsupportedAPIEndpointException"
+
+
+class HandshakeConstraintViolationException(ClientError):
+    """A handshake quota or rule; its `Reason` goes into the JSON error body."""
+
+    code = "HandshakeConstraintViolationException"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.fields = {"Reason": reason}
+
+
+class AccessDeniedForDependencyException(ClientError):
+    """Organizations needs a permission it was not given (its `Reason` goes into the body)."""
+
+    code = "AccessDeniedForDependencyException"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.fields = {"Reason": reason}
+
+
 class TooManyRequestsException(ClientError):
     """Organizations' throttling error (its model gives no status: the JSON default, 400); botocore's
     standard retry mode counts the code as throttling, as it does the Query APIs' Throttling."""
 
     code = "TooManyRequestsException"
+
+
+class ConflictException(ClientError):
+    """The request conflicts with the resource's current state (CloseAccount of a closing account)."""
+
+    code = "ConflictException"
 
 
 # --- CloudTrail (JSON: codes end in Exception; HTTP 400) ------------------------------------------

@@ -1,4 +1,4 @@
-"""SQL storage of Organizations' OUs and policies (implements services.org_ports.OrgTx)."""
+"""SQL storage of the organization, its OUs and policies (implements services.ports.organizations.OrgTx)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    DateTime,
     ForeignKey,
     String,
     Table,
@@ -18,8 +19,21 @@ from sqlalchemy import (
     update,
 )
 
-from rolehop.core.organization import OrgPolicy, OrgUnit
+from rolehop.core.organization import Organization, OrgPolicy, OrgUnit
+from rolehop.store.rows import utc
 from rolehop.store.schema import metadata
+
+# at most one row: rolehop serves one organization
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("root_id", String(40), nullable=False),
+    Column("management_account_id", String(12), nullable=False),
+    Column("feature_set", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("policy_types", Text, nullable=False),  # comma-separated, sorted
+)
 
 org_units = Table(
     "org_units",
@@ -59,6 +73,27 @@ org_policy_targets = Table(
 
 class OrgSqlMixin:
     c: Connection
+
+    def get_organization(self) -> Organization | None:
+        row = self.c.execute(select(organizations)).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        return Organization(
+            **values
+            | {
+                "created_at": utc(values["created_at"]),
+                "policy_types": frozenset(t for t in values["policy_types"].split(",") if t),
+            }
+        )
+
+    def put_organization(self, org: Organization) -> None:
+        values = {f: getattr(org, f) for f in Organization.__dataclass_fields__}
+        values["policy_types"] = ",".join(sorted(org.policy_types))
+        self._upsert(organizations, organizations.c.org_id == org.org_id, values)
+
+    def delete_organization(self) -> None:
+        self.c.execute(delete(organizations))
 
     def get_ou(self, ou_id: str) -> OrgUnit | None:
         row = self.c.execute(select(org_units).where(org_units.c.ou_id == ou_id)).first()

@@ -31,6 +31,9 @@ accounts = Table(
     Column("is_management", Boolean, nullable=False, default=False),
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("joined_method", String(16)),  # NULL: outside the organization
+    Column("joined_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
 )
 
 # Users, groups and roles share one table: the same naming, path and uniqueness rules.

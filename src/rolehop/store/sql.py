@@ -28,7 +28,9 @@ from rolehop.store import schema as t
 from rolehop.store.conflicts import answered_when_unreachable, error_code, is_duplicate, lost_race
 from rolehop.store.console_store import UserSessionsSqlMixin
 from rolehop.store.credentials_store import CredentialSqlMixin
+from rolehop.store.delegation_store import DelegationSqlMixin
 from rolehop.store.engine import make_engine
+from rolehop.store.handshake_store import HandshakeSqlMixin
 from rolehop.store.org_store import OrgSqlMixin
 from rolehop.store.revisions import prepare
 from rolehop.store.rows import insert_unique
@@ -68,7 +70,15 @@ def _policy(row: Row[Any]) -> ManagedPolicy:
     return ManagedPolicy(**_row_dict(row))
 
 
-class SqlTx(CredentialSqlMixin, OrgSqlMixin, UserSessionsSqlMixin, TrailSqlMixin, AccessReportSqlMixin):
+class SqlTx(
+    CredentialSqlMixin,
+    OrgSqlMixin,
+    HandshakeSqlMixin,
+    DelegationSqlMixin,
+    UserSessionsSqlMixin,
+    TrailSqlMixin,
+    AccessReportSqlMixin,
+):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
@@ -379,6 +389,9 @@ class SqlTx(CredentialSqlMixin, OrgSqlMixin, UserSessionsSqlMixin, TrailSqlMixin
         r = t.create_account_requests.c
         rows = self.c.execute(select(t.create_account_requests).order_by(r.requested_at))
         return [CreateAccountRequest(**_row_dict(x)) for x in rows]
+
+    def delete_create_account_requests(self) -> None:
+        self.c.execute(delete(t.create_account_requests))
 
     def _insert(self, table: Any, values: dict[str, Any], conflict_message: str) -> None:
         insert_unique(self.c, table, values, conflict_message)

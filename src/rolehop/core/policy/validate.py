@@ -13,9 +13,13 @@ Kinds and the service whose behaviour each one follows:
 - resource: resource-based policies (Principal required).
 - scp: Organizations service control policies; Organizations answers every fault with one
   message and the code `MalformedPolicyDocumentException` (the fault is attached as a note).
+- rcp: Organizations resource control policies: IAM's grammar for resource-based policies, then
+  the RCP rules of `validate_rcp` (Deny only, `Principal` "*", the services RCPs apply to);
+  answered as SCPs are.
 
 Size: IAM counts characters other than white space; Organizations and STS count every
-character of the document as sent. The quotas below are AWS's defaults; callers pass the one
+character of the document as sent. Organizations' size fault is ConstraintViolationException with
+the reason POLICY_CONTENT_LIMIT_EXCEEDED. The quotas below are AWS's defaults; callers pass the one
 that applies (`max_chars`). Inline quotas apply to the sum of an entity's inline policies, so
 the service computes that sum with `policy_size` and raises `inline_policy_too_large`.
 """
@@ -33,10 +37,11 @@ from rolehop.core.errors import (
     ValidationError,
 )
 from rolehop.core.policy.validate_iam import first_error as iam_first_error
+from rolehop.core.policy.validate_rcp import first_error as rcp_first_error
 from rolehop.core.policy.validate_rules import load_object
 from rolehop.core.policy.validate_trust import first_error as trust_first_error
 
-PolicyKind = Literal["identity", "trust", "resource", "scp", "session"]
+PolicyKind = Literal["identity", "trust", "resource", "scp", "rcp", "session"]
 InlineOwner = Literal["user", "group", "role"]
 
 MANAGED_POLICY_MAX = 6144  # IAM PolicySize, customer managed policy
@@ -45,6 +50,7 @@ GROUP_INLINE_MAX = 5120  # IAM GroupPolicySize
 ROLE_INLINE_MAX = 10240  # IAM RolePolicySize
 TRUST_POLICY_MAX = 2048  # IAM ACLSizePerRole (raisable to 4096 in AWS)
 SCP_MAX = 5120  # Organizations, service control policy
+RCP_MAX = 5120  # Organizations, resource control policy
 SESSION_POLICY_MAX = 2048  # STS, inline session policy plaintext
 
 SCP_MALFORMED = "The provided policy document does not meet the requirements of the specified policy type."
@@ -65,11 +71,14 @@ def validate_policy(
         raise _too_large(kind, max_chars)
     if kind == "trust":
         message = trust_first_error(load_object(document))
+    elif kind == "rcp":
+        message = iam_first_error(document, "resource", require_current_version=False)
+        message = message or rcp_first_error(document)
     else:
         message = iam_first_error(document, kind, require_current_version=kind == "identity" and managed)
     if message is None:
         return
-    if kind == "scp":
+    if kind in ("scp", "rcp"):
         error = MalformedPolicyDocumentException(SCP_MALFORMED)
         error.add_note(message)
         raise error
@@ -78,8 +87,8 @@ def validate_policy(
 
 def policy_size(document: str, kind: PolicyKind = "identity") -> int:
     """The size AWS compares with the quota: characters other than white space for IAM
-    (identity, trust, resource), every character for Organizations and STS (scp, session)."""
-    if kind in ("scp", "session"):
+    (identity, trust, resource), every character for Organizations and STS (scp, rcp, session)."""
+    if kind in ("scp", "rcp", "session"):
         return len(document)
     return sum(1 for c in document if c not in _IAM_WHITESPACE)
 
@@ -92,8 +101,8 @@ def inline_policy_too_large(owner: InlineOwner, name: str, limit: int) -> LimitE
 def _too_large(kind: PolicyKind, limit: int) -> ClientError:
     if kind == "trust":
         return LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {limit}")
-    if kind == "scp":
-        return ConstraintViolationException(SCP_TOO_LARGE)
+    if kind in ("scp", "rcp"):
+        return ConstraintViolationException(SCP_TOO_LARGE, reason="POLICY_CONTENT_LIMIT_EXCEEDED")
     if kind == "session":
         return ValidationError(
             "1 validation error detected: Value at 'policy' failed to satisfy constraint: "

@@ -1,365 +1,504 @@
-"""`rolehop apply`: make the store hold the organization a file describes.
+"""`rolehop plan` and `rolehop apply`: what a file would change in the store, and making it so.
 
-Declarative and idempotent: what the file lists is created or brought in line (documents,
-attachments, memberships); what it does not list is left alone. Everything is checked before
-anything is written, and all writes happen in one transaction, so a bad file changes nothing.
+`apply_spec` makes the plan (services/admin/org_plan.py) and carries it out in one transaction, so
+a bad file, or a change the store refuses, changes nothing. Each object is brought to what the
+file says (documents, attachments, memberships, targets); objects the file does not name are
+deleted only with `prune`. A user the file gives console access who has no password yet gets a
+one-time password (the file's `initial_password`, or a generated one that satisfies the account's
+password policy) to change at first sign-in: a generated one is returned once, never stored.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from rolehop.core import arn
-from rolehop.core.entities import (
-    Account,
-    Identity,
-    IdentityKind,
-    InlinePolicy,
-    LoginProfile,
-    ManagedPolicy,
-    PolicyVersion,
-)
+from rolehop.core.entities import Account, Identity, InlinePolicy, LoginProfile, ManagedPolicy, PolicyVersion
 from rolehop.core.errors import AwsError
-from rolehop.core.ids import GROUP_PREFIX, POLICY_PREFIX, ROLE_PREFIX, USER_PREFIX, is_account_id, unique_id
-from rolehop.core.passwords import check_password
-from rolehop.core.policy.validate import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, PolicyKind, validate_policy
-from rolehop.services.iam.common import check_new_path
+from rolehop.core.ids import GROUP_PREFIX, POLICY_PREFIX, ROLE_PREFIX, USER_PREFIX, unique_id
+from rolehop.core.org_policy_syntax import POLICY_TYPES
+from rolehop.core.organization import Organization, OrgPolicy, OrgUnit, alnum, new_ou_id
+from rolehop.core.passwords import SYMBOLS, PasswordPolicy, check_password
+from rolehop.services.admin.org_file import SpecError, iam_text, org_text
+from rolehop.services.admin.org_file import parse_spec as parse_spec
+from rolehop.services.admin.org_model import (
+    ROOT,
+    AccountSpec,
+    DelegatedAdminSpec,
+    IdentitySpec,
+    OrgModel,
+    OrgPolicySpec,
+    OrgSettings,
+    PolicySpec,
+    account_target,
+    ou_target,
+)
+from rolehop.services.admin.org_plan import (
+    ACCOUNT,
+    DELEGATED,
+    ORG_POLICY,
+    ORGANIZATION,
+    OU,
+    POLICY,
+    Change,
+    Plan,
+    make_plan,
+)
 from rolehop.services.iam.login_profiles import hash_password
-from rolehop.services.organizations.accounts import create_member_account
+from rolehop.services.organizations.accounts import create_member_account, depart, join_organization
+from rolehop.services.organizations.delegation import (
+    deregister_delegated_administrator_in,
+    register_delegated_administrator_in,
+)
+from rolehop.services.organizations.organization import create_organization_in
+from rolehop.services.organizations.roots import disable_policy_type_in, enable_policy_type_in
+from rolehop.services.organizations.service_access import disable_service_access_in, enable_service_access_in
+from rolehop.services.pipeline.control_policies import DEFAULTS, attached_policies
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.store import Tx
 
+__all__ = ("Applied", "SpecError", "apply_spec", "one_time_password", "parse_spec", "plan_spec")
 
-class SpecError(Exception):
-    """An invalid organization file: the message names the place."""
-
-
-@dataclass
-class Plan:
-    changes: list[str] = field(default_factory=list)
-
-    def note(self, what: str) -> None:
-        self.changes.append(what)
-
-
-def _doc(value: Any, where: str, kind: PolicyKind, max_chars: int | None, *, managed: bool = True) -> str:
-    if not isinstance(value, dict):
-        raise SpecError(f"{where}: a policy document (a mapping) is required")
-    text = json.dumps(value, indent=2)
-    try:
-        validate_policy(text, kind, max_chars=max_chars, managed=managed)
-    except AwsError as e:
-        raise SpecError(f"{where}: {e.code}: {e.message}") from e
-    return text
-
-
-def _same(a: str, b: str) -> bool:
-    return bool(json.loads(a) == json.loads(b))
-
-
-def _list(spec: dict[str, Any], key: str, where: str) -> list[Any]:
-    value = spec.get(key) or []
-    if not isinstance(value, list):
-        raise SpecError(f"{where}.{key}: a list is required")
-    return value
-
-
-def _name(item: Any, where: str) -> str:
-    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
-        raise SpecError(f"{where}: a mapping with a 'name' is required")
-    return str(item["name"])
+PREFIXES = MappingProxyType({"group": GROUP_PREFIX, "user": USER_PREFIX, "role": ROLE_PREFIX})
+ONE_TIME_LENGTH = 20
 
 
 @dataclass(frozen=True)
-class Spec:
-    management: dict[str, Any]
-    accounts: list[dict[str, Any]]
-    policies: list[dict[str, Any]]
-    groups: list[dict[str, Any]]
-    users: list[dict[str, Any]]
-    roles: list[dict[str, Any]]
+class Applied:
+    plan: Plan
+    passwords: tuple[tuple[str, str], ...]  # (user, one-time password) generated by this apply
 
 
-def parse_spec(data: Any) -> Spec:
-    if not isinstance(data, dict):
-        raise SpecError(
-            "the file must be a mapping with 'management', 'accounts', 'groups', 'users', 'roles'"
-        )
-    unknown = set(data) - {"management", "accounts", "policies", "groups", "users", "roles"}
-    if unknown:
-        raise SpecError(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
-    management = data.get("management")
-    if not isinstance(management, dict) or not is_account_id(str(management.get("id", ""))):
-        raise SpecError("management.id: a 12-digit account ID is required")
-    accounts = _list(data, "accounts", "")
-    for i, account in enumerate(accounts):
-        _name(account, f"accounts[{i}]")
-        if not is_account_id(str(account.get("id", ""))):
-            raise SpecError(f"accounts[{i}].id: a 12-digit account ID is required")
-    spec = Spec(
-        management,
-        accounts,
-        _list(data, "policies", ""),
-        _list(data, "groups", ""),
-        _list(data, "users", ""),
-        _list(data, "roles", ""),
-    )
-    for section in ("policies", "groups", "users", "roles"):
-        names = [_name(item, f"{section}[{i}]").lower() for i, item in enumerate(getattr(spec, section))]
-        if section != "roles" and len(set(names)) != len(names):
-            raise SpecError(f"{section}: names must be unique (IAM names ignore case)")
-    return spec
+def _index(n: int, random: Callable[[int], bytes]) -> int:
+    """A uniform choice among n (rejection sampling: no modulo bias)."""
+    limit = 65536 - 65536 % n
+    while True:
+        drawn = int.from_bytes(random(2), "big")
+        if drawn < limit:
+            return drawn % n
 
 
-class _Applier:
-    def __init__(self, rt: Runtime, tx: Tx, spec: Spec) -> None:
-        self.rt, self.tx, self.spec = rt, tx, spec
-        self.mgmt = str(spec.management["id"])
+def one_time_password(policy: PasswordPolicy | None, random: Callable[[int], bytes]) -> str:
+    """A password that satisfies `policy` (None: AWS's default policy): every character class, at
+    least 20 characters (more when the policy asks)."""
+    classes = (string.ascii_uppercase, string.ascii_lowercase, string.digits, "".join(sorted(SYMBOLS)))
+    everything = "".join(classes)
+    length = max(ONE_TIME_LENGTH, policy.minimum_password_length if policy else 0)
+    chars = [c[_index(len(c), random)] for c in classes]
+    chars += [everything[_index(len(everything), random)] for _ in range(length - len(chars))]
+    for i in range(len(chars) - 1, 0, -1):  # Fisher-Yates: the classes' first characters anywhere
+        j = _index(i + 1, random)
+        chars[i], chars[j] = chars[j], chars[i]
+    password = "".join(chars)
+    check_password(password, policy)
+    return password
+
+
+def _same(text: str | None, document: Any) -> bool:
+    try:
+        return text is not None and bool(json.loads(text) == document)
+    except ValueError:
+        return False
+
+
+class _Executor:
+    """Carries out a plan's changes in their order, in the caller's transaction."""
+
+    def __init__(self, rt: Runtime, tx: Tx, plan: Plan) -> None:
+        self.rt, self.tx, self.plan = rt, tx, plan
         self.now = rt.clock()
-        self.plan = Plan()
-        self.account_ids: dict[str, str] = {}
+        self.mgmt = rt.settings.management_account_id
+        self.org = plan.live.org
+        self.ou_ids = dict(plan.live.ou_ids)
+        self.org_policy_ids = dict(plan.live.org_policy_ids)
+        self.settings: OrgSettings | None = None  # the organization's change: its removals come last
+        self.passwords: list[tuple[str, str]] = []
 
-    def run(self) -> Plan:
-        self.accounts()
-        for i, p in enumerate(self.spec.policies):
-            self.policy(p, f"policies[{i}]")
-        for i, g in enumerate(self.spec.groups):
-            self.group(g, f"groups[{i}]")
-        for i, u in enumerate(self.spec.users):
-            self.user(u, f"users[{i}]")
-        for i, r in enumerate(self.spec.roles):
-            self.role(r, f"roles[{i}]")
-        return self.plan
+    def run(self, step: Callable[[Change], None] | None) -> tuple[tuple[str, str], ...]:
+        handlers: dict[str, Callable[[Change], None]] = {
+            ORGANIZATION: self.organization,
+            ACCOUNT: self.account,
+            OU: self.ou,
+            ORG_POLICY: self.org_policy,
+            DELEGATED: self.delegated,
+            POLICY: self.policy,
+        }
+        for change in self.plan.changes:
+            handlers.get(change.kind, self.identity)(change)
+            if step is not None:
+                step(change)
+        self.finish()
+        return tuple(self.passwords)
 
-    # accounts
-    def accounts(self) -> None:
-        m = self.spec.management
-        self.account(self.mgmt, m, "management", management=True)
-        for i, a in enumerate(self.spec.accounts):
-            self.account(str(a["id"]), a, f"accounts[{i}]", management=False)
+    @property
+    def organization_now(self) -> Organization:
+        assert self.org is not None, "the plan creates the organization first"
+        return self.org
 
-    def account(self, account_id: str, spec: dict[str, Any], where: str, *, management: bool) -> None:
-        name = str(spec.get("name") or account_id)
-        self.account_ids[name.lower()] = account_id
-        self.account_ids[account_id] = account_id
-        wanted = Account(
-            account_id,
-            name,
-            str(spec.get("email") or f"{name.lower()}@example.invalid"),
-            self.now,
-            alias=spec.get("alias"),
-            display_name=spec.get("display_name"),
-            is_management=management,
-        )
-        current = self.tx.get_account(account_id)
-        if current is None:
-            if management:
-                self.tx.put_account(wanted)
-            else:
-                create_member_account(self.rt, self.tx, wanted)
-            self.plan.note(f"created account {name} ({account_id})")
+    # the organization
+    def organization(self, change: Change) -> None:
+        want: OrgSettings = change.desired
+        if change.action == "create":
+            self.org = create_organization_in(self.rt, self.tx, want.feature_set)
+        elif self.organization_now.feature_set != want.feature_set:
+            self.org = replace(self.organization_now, feature_set=want.feature_set)
+            self.tx.put_organization(self.org)
+        for principal in want.service_access:
+            enable_service_access_in(self.tx, self.organization_now, principal, self.now)
+        for policy_type in want.policy_types:
+            if policy_type not in self.organization_now.policy_types:
+                self.org = enable_policy_type_in(self.tx, self.organization_now, policy_type)
+        self.settings = want
+
+    def finish(self) -> None:
+        """What the organization's change removes, once nothing depends on it."""
+        if self.settings is None:
             return
-        wanted = replace(wanted, created_at=current.created_at, status=current.status)
-        if wanted != current:
-            self.tx.put_account(wanted)
-            self.plan.note(f"updated account {name} ({account_id})")
+        for policy_type in POLICY_TYPES:
+            if (
+                policy_type in self.organization_now.policy_types
+                and policy_type not in self.settings.policy_types
+            ):
+                self.org = disable_policy_type_in(self.tx, self.organization_now, policy_type)
+        for access in self.tx.list_service_access():
+            if access.service_principal not in self.settings.service_access:
+                disable_service_access_in(self.tx, self.organization_now, access.service_principal)
 
-    def account_ref(self, ref: Any, where: str) -> str:
-        found = self.account_ids.get(str(ref).lower())
-        if found is None:
-            raise SpecError(f"{where}: no account named or numbered {ref!r} in this file")
-        return found
+    # accounts and OUs
+    def account(self, change: Change) -> None:
+        if change.action == "delete":
+            have: AccountSpec = change.live
+            current = self.tx.get_account(have.account_id)
+            if current is not None:
+                depart(self.tx, self.organization_now, current, self.now)
+            return
+        want: AccountSpec = change.desired
+        management = want.account_id == self.mgmt
+        current = self.tx.get_account(want.account_id)
+        if current is None:
+            account = Account(
+                want.account_id,
+                want.name,
+                want.email,
+                self.now,
+                alias=want.alias,
+                display_name=want.display_name,
+                is_management=management,
+            )
+            if not management:
+                create_member_account(self.rt, self.tx, account)
+            elif self.org is None:
+                self.tx.put_account(account)
+            else:
+                self.tx.put_account(replace(account, joined_method="INVITED", joined_at=self.now))
+        else:
+            updated = replace(
+                current, name=want.name, email=want.email, display_name=want.display_name, alias=want.alias
+            )
+            if updated != current:
+                self.tx.put_account(updated)
+            if not management and not updated.in_organization:
+                join_organization(self.tx, self.organization_now, updated, "INVITED", self.now)
+        if not management:
+            parent = self.ou_ids[want.ou] if want.ou else self.organization_now.root_id
+            if self.tx.parent_of_account(want.account_id) != parent:
+                self.tx.set_account_parent(want.account_id, parent)
 
-    @staticmethod
-    def path(spec: dict[str, Any], where: str) -> str:
-        try:
-            return check_new_path(str(spec.get("path", "/")))
-        except AwsError as e:
-            raise SpecError(f"{where}.path: {e.message}") from e
+    def ou(self, change: Change) -> None:
+        org = self.organization_now
+        if change.action == "delete":
+            ou_id = self.ou_ids.pop(change.live)
+            held = [
+                a
+                for a in self.tx.accounts_under(ou_id)
+                if (acc := self.tx.get_account(a)) and acc.in_organization
+            ]
+            if held:
+                raise SpecError(
+                    f"organizational unit {change.live}: still holds account(s) {', '.join(held)}"
+                )
+            self.tx.delete_org_tags(ou_id)
+            self.tx.delete_ou(ou_id)
+            return
+        parent_path, _, name = str(change.desired).rpartition("/")
+        parent = self.ou_ids[parent_path] if parent_path else org.root_id
+        ou = OrgUnit(new_ou_id(org.root_id, self.rt.random(8)), parent, name)
+        self.tx.put_ou(ou)
+        self.ou_ids[change.desired] = ou.ou_id
 
-    # policies
-    def policy(self, spec: dict[str, Any], where: str) -> None:
-        name = spec["name"]
-        path = self.path(spec, where)
-        document = _doc(spec.get("document"), f"{where}.document", "identity", MANAGED_POLICY_MAX)
-        policy_arn = arn.iam_arn(self.mgmt, "policy", path, name)
+    # organization policies and delegated administrators
+    def target_id(self, target: str) -> str:
+        if target == ROOT:
+            return self.organization_now.root_id
+        kind, _, ref = target.partition(":")
+        return self.ou_ids[ref] if kind == "ou" else ref
+
+    def managed_target_ids(self) -> set[str]:
+        desired = self.plan.desired
+        targets = (
+            {ROOT}
+            | {ou_target(p) for p in desired.ous}
+            | {account_target(a.account_id) for a in desired.accounts}
+        )
+        return {self.target_id(t) for t in targets}
+
+    def attach(self, policy: OrgPolicy, target: str) -> None:
+        """As AttachPolicy: a target's implicit FullAWSAccess (RCPFullAWSAccess) stays, now stored."""
+        default = DEFAULTS.get(policy.policy_type)
+        if default is not None and not attached_policies(self.tx, target, policy.policy_type):
+            if self.tx.get_org_policy(default.policy_id) is None:
+                self.tx.put_org_policy(default)
+            self.tx.attach_org_policy(default.policy_id, target)
+        self.tx.attach_org_policy(policy.policy_id, target)
+
+    def org_policy(self, change: Change) -> None:
+        if change.action == "delete":
+            have: OrgPolicySpec = change.live
+            policy_id = self.org_policy_ids.pop(have.key)
+            for target in self.tx.org_policy_targets(policy_id):
+                self.tx.detach_org_policy(policy_id, target)
+            self.tx.delete_org_tags(policy_id)
+            self.tx.delete_org_policy(policy_id)
+            return
+        want: OrgPolicySpec = change.desired
+        if change.action == "create":
+            policy = OrgPolicy(
+                "p-" + alnum(self.rt.random(8)),
+                want.name,
+                want.policy_type,
+                org_text(want.content),
+                want.description,
+            )
+            self.org_policy_ids[want.key] = policy.policy_id
+        else:
+            current = self.tx.get_org_policy(self.org_policy_ids[want.key])
+            assert current is not None
+            content = current.content if _same(current.content, want.content) else org_text(want.content)
+            policy = replace(current, description=want.description, content=content)
+        self.tx.put_org_policy(policy)
+        wanted = {self.target_id(t) for t in want.targets}
+        current_targets = set(self.tx.org_policy_targets(policy.policy_id))
+        for target in sorted(wanted - current_targets):
+            self.attach(policy, target)
+        for target in sorted((current_targets & self.managed_target_ids()) - wanted):
+            self.tx.detach_org_policy(policy.policy_id, target)
+
+    def delegated(self, change: Change) -> None:
+        if change.action == "delete":
+            have: DelegatedAdminSpec = change.live
+            deregister_delegated_administrator_in(self.tx, have.account_id, have.service_principal)
+            return
+        want: DelegatedAdminSpec = change.desired
+        register_delegated_administrator_in(
+            self.tx, self.organization_now, want.account_id, want.service_principal, self.now
+        )
+
+    # IAM
+    def policy(self, change: Change) -> None:
+        if change.action == "delete":
+            self.delete_policy(change.live)
+            return
+        want: PolicySpec = change.desired
+        policy_arn = arn.iam_arn(want.account_id, "policy", want.path, want.name)
+        document = iam_text(want.document)
         current = self.tx.get_policy(policy_arn)
         if current is None:
             policy = ManagedPolicy(
                 unique_id(POLICY_PREFIX, self.rt.random(11)),
                 policy_arn,
-                self.mgmt,
-                name,
-                path,
+                want.account_id,
+                want.name,
+                want.path,
                 "v1",
                 self.now,
                 self.now,
-                description=spec.get("description"),
+                description=want.description,
             )
             self.tx.insert_policy(policy, PolicyVersion(policy.policy_id, "v1", document, self.now))
-            self.plan.note(f"created policy {name}")
             return
+        updated = replace(current, description=want.description)
         default = self.tx.get_version(current.policy_id, current.default_version_id)
-        if default is not None and _same(default.document, document):
-            return
-        versions = self.tx.list_versions(current.policy_id)
-        if len(versions) >= 5:  # make room as IAM users do: drop the oldest non-default version
-            oldest = [v for v in versions if v.version_id != current.default_version_id][-1]
-            self.tx.delete_version(current.policy_id, oldest.version_id)
-        version = PolicyVersion(current.policy_id, f"v{current.next_version}", document, self.now)
-        self.tx.insert_version(version)
-        self.tx.update_policy(
-            replace(
-                current,
+        if default is None or not _same(default.document, want.document):
+            versions = self.tx.list_versions(current.policy_id)
+            if len(versions) >= 5:  # make room as IAM users do: drop the oldest non-default version
+                oldest = [v for v in versions if v.version_id != current.default_version_id][-1]
+                self.tx.delete_version(current.policy_id, oldest.version_id)
+            version = PolicyVersion(current.policy_id, f"v{current.next_version}", document, self.now)
+            self.tx.insert_version(version)
+            updated = replace(
+                updated,
                 default_version_id=version.version_id,
                 next_version=current.next_version + 1,
                 updated_at=self.now,
             )
-        )
-        self.plan.note(f"updated policy {name} to {version.version_id}")
+        if updated != current:
+            self.tx.update_policy(updated)
 
-    def policy_ref(self, ref: Any, where: str, holder: Identity) -> ManagedPolicy:
-        text = str(ref)
-        policy_arn = text if text.startswith("arn:") else arn.iam_arn(self.mgmt, "policy", "/", text)
-        found = self.tx.get_policy(policy_arn)
-        if found is None:
-            raise SpecError(f"{where}: no managed policy {text!r} (AWS-managed ARN or a policy of this file)")
-        if not found.attachable_in(holder.account_id):  # IAM refuses another account's policy
-            raise SpecError(
-                f"{where}: {text!r} is a policy of account {found.account_id}; a {holder.kind} in account "
-                f"{holder.account_id} may hold only AWS-managed policies and its own account's"
-            )
-        return found
+    def delete_policy(self, have: PolicySpec) -> None:
+        policy = self.tx.get_policy(arn.iam_arn(have.account_id, "policy", have.path, have.name))
+        if policy is None:
+            return
+        for kind, principal in self.tx.attachments_of(policy.policy_id):
+            self.tx.detach(policy.policy_id, kind, principal)
+        for kind in ("user", "role"):
+            for identity in self.tx.list_identities(kind, have.account_id):
+                if identity.boundary_arn == policy.arn:
+                    self.tx.update_identity(replace(identity, boundary_arn=None))
+        self.tx.delete_policy(policy.policy_id)
 
-    # identities
-    def identity(
-        self, kind: IdentityKind, account_id: str, spec: dict[str, Any], prefix: str, **extra: Any
-    ) -> Identity:
-        name, path = spec["name"], self.path(spec, f"{kind} {spec['name']}")
-        current = self.tx.get_identity(kind, account_id, name)
+    def identity(self, change: Change) -> None:
+        if change.action == "delete":
+            have: IdentitySpec = change.live
+            found = self.tx.get_identity(have.kind, have.account_id, have.name)
+            if found is not None:
+                if found.kind == "user":
+                    for device in self.tx.mfa_devices_of(found.unique_id):
+                        self.tx.delete_mfa_device(device.device_id)
+                    self.tx.end_console_sessions(found.unique_id)
+                self.tx.delete_identity(found.unique_id)
+            return
+        want: IdentitySpec = change.desired
+        extra: dict[str, Any] = {}
+        if want.kind != "group":
+            extra["boundary_arn"] = want.boundary
+        current = self.tx.get_identity(want.kind, want.account_id, want.name)
+        if want.kind == "role":
+            keep = current is not None and _same(current.trust_policy, want.trust)
+            extra |= {
+                "description": want.description,
+                "max_session_duration": want.max_session_duration,
+                "trust_policy": current.trust_policy if current and keep else iam_text(want.trust),
+            }
         if current is None:
-            created = Identity(
-                kind, unique_id(prefix, self.rt.random(11)), account_id, name, path, self.now, **extra
+            identity = Identity(
+                want.kind,
+                unique_id(PREFIXES[want.kind], self.rt.random(11)),
+                want.account_id,
+                want.name,
+                want.path,
+                self.now,
+                **extra,
             )
-            self.tx.insert_identity(created)
-            self.plan.note(f"created {kind} {name} in {account_id}")
-            return created
-        wanted = replace(current, path=path, **extra)
-        if wanted != current:
-            self.tx.update_identity(wanted)
-            self.plan.note(f"updated {kind} {name} in {account_id}")
-        return wanted
+            self.tx.insert_identity(identity)
+        else:
+            identity = replace(current, name=want.name, path=want.path, **extra)
+            if identity != current:
+                self.tx.update_identity(identity)
+        self.attachments(identity, want)
+        if want.kind == "user":
+            self.memberships(identity, want)
+            self.console_access(identity, want, f"{change.kind} {change.label}")
 
-    def attachments(self, identity: Identity, spec: dict[str, Any], where: str) -> None:
-        wanted = {
-            self.policy_ref(ref, f"{where}.policies[{i}]", identity).policy_id: str(ref)
-            for i, ref in enumerate(_list(spec, "policies", where))
-        }
-        current = {p.policy_id for p in self.tx.attached_policies(identity.kind, identity.unique_id)}
-        for policy_id in wanted.keys() - current:
-            self.tx.attach(policy_id, identity.kind, identity.unique_id)
-            self.plan.note(f"attached {wanted[policy_id]} to {identity.kind} {identity.name}")
-        for policy_id in current - wanted.keys():
-            self.tx.detach(policy_id, identity.kind, identity.unique_id)
-            self.plan.note(f"detached a policy from {identity.kind} {identity.name}")
-        inline = spec.get("inline") or {}
-        if not isinstance(inline, dict):
-            raise SpecError(f"{where}.inline: a mapping of policy name to document is required")
-        for name, doc in inline.items():
-            text = _doc(doc, f"{where}.inline.{name}", "identity", None, managed=False)
-            found = self.tx.get_inline(identity.kind, identity.unique_id, name)
-            if found is None or not _same(found.document, text):
-                self.tx.put_inline(InlinePolicy(identity.kind, identity.unique_id, name, text))
-                self.plan.note(f"put inline policy {name} on {identity.kind} {identity.name}")
-
-    def group(self, spec: dict[str, Any], where: str) -> None:
-        group = self.identity("group", self.mgmt, spec, GROUP_PREFIX)
-        self.attachments(group, spec, where)
-
-    def user(self, spec: dict[str, Any], where: str) -> None:
-        user = self.identity("user", self.mgmt, spec, USER_PREFIX)
-        self.attachments(user, spec, where)
-        self.initial_password(user, spec.get("initial_password"), f"{where}.initial_password")
+    def attachments(self, identity: Identity, want: IdentitySpec) -> None:
         wanted = {}
-        for i, name in enumerate(_list(spec, "groups", where)):
-            group = self.tx.get_identity("group", self.mgmt, str(name))
+        for policy_arn in want.policies:
+            policy = self.tx.get_policy(policy_arn)
+            if policy is None:
+                raise SpecError(f"{want.kind} {want.name}: no managed policy {policy_arn}")
+            wanted[policy.policy_id] = policy
+        current = {p.policy_id for p in self.tx.attached_policies(identity.kind, identity.unique_id)}
+        for policy_id in sorted(wanted.keys() - current):
+            self.tx.attach(policy_id, identity.kind, identity.unique_id)
+        for policy_id in sorted(current - wanted.keys()):
+            self.tx.detach(policy_id, identity.kind, identity.unique_id)
+        inline = {p.name: p for p in self.tx.list_inline(identity.kind, identity.unique_id)}
+        for name, document in want.inline.items():
+            found = inline.get(name)
+            if found is None or not _same(found.document, document):
+                self.tx.put_inline(InlinePolicy(identity.kind, identity.unique_id, name, iam_text(document)))
+        for name in sorted(inline.keys() - want.inline.keys()):
+            self.tx.delete_inline(identity.kind, identity.unique_id, name)
+
+    def memberships(self, user: Identity, want: IdentitySpec) -> None:
+        wanted = {}
+        for name in want.groups:
+            group = self.tx.get_identity("group", want.account_id, name)
             if group is None:
-                raise SpecError(f"{where}.groups[{i}]: no group named {name!r}")
-            wanted[group.unique_id] = group.name
-        current = {g.unique_id: g.name for g in self.tx.groups_of(user.unique_id)}
-        for group_id in wanted.keys() - current.keys():
+                raise SpecError(f"user {want.name}: no group named {name!r}")
+            wanted[group.unique_id] = group
+        current = {g.unique_id for g in self.tx.groups_of(user.unique_id)}
+        for group_id in sorted(wanted.keys() - current):
             self.tx.add_member(group_id, user.unique_id)
-            self.plan.note(f"added user {user.name} to group {wanted[group_id]}")
-        for group_id in current.keys() - wanted.keys():
+        for group_id in sorted(current - wanted.keys()):
             self.tx.remove_member(group_id, user.unique_id)
-            self.plan.note(f"removed user {user.name} from group {current[group_id]}")
 
-    def initial_password(self, user: Identity, password: Any, where: str) -> None:
-        """A console password the user must change at first sign-in; set once, never overwritten."""
-        if password is None:
-            return
-        if not isinstance(password, str) or not password:
-            raise SpecError(f"{where}: a non-empty string is required")
-        if self.tx.get_login_profile(user.unique_id) is not None:
-            return
-        try:
-            check_password(password, self.tx.get_password_policy(self.mgmt))
-        except AwsError as e:
-            raise SpecError(f"{where}: {e.message}") from e
-        profile = LoginProfile(
-            user.unique_id, hash_password(password), self.now, self.now, password_reset_required=True
-        )
-        self.tx.put_login_profile(profile)
-        self.plan.note(f"created the console password of user {user.name} (to be changed at first sign-in)")
-
-    def role(self, spec: dict[str, Any], where: str) -> None:
-        trust = _doc(spec.get("trust"), f"{where}.trust", "trust", TRUST_POLICY_MAX)
-        duration = int(spec.get("max_session_duration", 3600))
-        if not 3600 <= duration <= 43200:
-            raise SpecError(f"{where}.max_session_duration: must be 3600..43200 seconds")
-        accounts = _list(spec, "accounts", where) or [self.mgmt]
-        for i, ref in enumerate(accounts):
-            account_id = self.account_ref(ref, f"{where}.accounts[{i}]")
-            current = self.tx.get_identity("role", account_id, spec["name"])
-            kept_trust = (
-                current.trust_policy
-                if current and current.trust_policy and _same(current.trust_policy, trust)
-                else trust
+    def console_access(self, user: Identity, want: IdentitySpec, label: str) -> None:
+        profile = self.tx.get_login_profile(user.unique_id)
+        if want.console_access and profile is None:
+            policy = self.tx.get_password_policy(want.account_id)
+            password = want.initial_password or one_time_password(policy, self.rt.random)
+            try:
+                check_password(password, policy)
+            except AwsError as e:
+                raise SpecError(f"user {want.name}: initial_password: {e.message}") from e
+            self.tx.put_login_profile(
+                LoginProfile(
+                    user.unique_id, hash_password(password), self.now, self.now, password_reset_required=True
+                )
             )
-            role = self.identity(
-                "role",
-                account_id,
-                spec,
-                ROLE_PREFIX,
-                trust_policy=kept_trust,
-                max_session_duration=duration,
-                description=spec.get("description"),
-            )
-            self.attachments(role, spec, where)
+            if want.initial_password is None:
+                self.passwords.append((label, password))
+        elif not want.console_access and profile is not None:
+            self.tx.delete_login_profile(user.unique_id)
+            self.tx.end_console_sessions(user.unique_id)
 
 
-def apply_spec(rt: Runtime, spec: Spec) -> list[str]:
-    """Applies `spec` in one transaction; returns what changed (empty: nothing to do)."""
-    if str(spec.management["id"]) != rt.settings.management_account_id:
+def _check_management(rt: Runtime, spec: OrgModel) -> str:
+    assert spec.management is not None
+    if spec.management.account_id != rt.settings.management_account_id:
         raise SpecError(
-            f"management.id: {spec.management['id']} is not this store's management account "
+            f"management.id: {spec.management.account_id} is not this store's management account "
             f"{rt.settings.management_account_id}"
         )
+    return spec.management.account_id
+
+
+def _check_store(tx: Tx, management_account_id: str) -> None:
+    others = [a for a in tx.list_accounts() if a.is_management and a.account_id != management_account_id]
+    if others:
+        raise SpecError(
+            f"management.id: the store already belongs to management account {others[0].account_id}"
+        )
+    org = tx.get_organization()
+    if org is not None and org.management_account_id != management_account_id:
+        raise SpecError(
+            f"management.id: the store's organization is managed by account {org.management_account_id}"
+        )
+
+
+def plan_spec(rt: Runtime, spec: OrgModel, *, prune: bool = False) -> Plan:
+    """What `apply_spec` would change; writes nothing."""
+    mgmt = _check_management(rt, spec)
     with rt.store.transaction() as tx:
-        existing = [
-            a
-            for a in tx.list_accounts()
-            if a.is_management and a.account_id != rt.settings.management_account_id
-        ]
-        if existing:
-            raise SpecError(
-                f"management.id: the store already belongs to management account {existing[0].account_id}"
-            )
+        _check_store(tx, mgmt)
+        return make_plan(tx, spec, prune=prune)
+
+
+def apply_spec(
+    rt: Runtime,
+    spec: OrgModel,
+    *,
+    prune: bool = False,
+    show: Callable[[Plan], None] | None = None,
+    step: Callable[[Change], None] | None = None,
+) -> Applied:
+    """Plans `spec` and applies the plan in one transaction (`show` sees the plan first, `step`
+    each change once made); SpecError, and nothing written, for a file the store cannot take."""
+    mgmt = _check_management(rt, spec)
+    with rt.store.transaction() as tx:
+        _check_store(tx, mgmt)
+        plan = make_plan(tx, spec, prune=prune)
+        if show is not None:
+            show(plan)
         try:
-            plan = _Applier(rt, tx, spec).run()
+            passwords = _Executor(rt, tx, plan).run(step)
         except AwsError as e:
             raise SpecError(f"{e.code}: {e.message}") from e
-    rt.changed()
-    return plan.changes
+    if plan.changes:
+        rt.changed()
+    return Applied(plan, passwords)

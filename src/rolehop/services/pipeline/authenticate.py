@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from rolehop.core import arn
-from rolehop.core.entities import AccessKey, Identity
+from rolehop.core.account_lifecycle import is_closed
+from rolehop.core.entities import AccessKey, Account, Identity
 from rolehop.core.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from rolehop.core.keyring import UnsealError
 from rolehop.core.session_token import SessionClaims, open_token, temporary_secret
@@ -33,10 +34,15 @@ def open_secret(rt: Runtime, key: AccessKey) -> str:
     return raw.decode()
 
 
+def _closed(account: Account | None, rt: Runtime) -> bool:
+    """A closed account's credentials no longer work (CloseAccount: SUSPENDED, docs/decisions.md)."""
+    return account is not None and is_closed(account, rt.clock())
+
+
 def _load_long_term(rt: Runtime, access_key_id: str) -> LongTermKey | None:
     with rt.store.transaction() as tx:
         key = tx.get_key(access_key_id)
-        if key is None or key.status != "Active":
+        if key is None or key.status != "Active" or _closed(tx.get_account(key.account_id), rt):
             return None
         if key.user_id is None:
             caller = Caller(
@@ -63,7 +69,8 @@ def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
 
         def load() -> Identity | None:
             with rt.store.transaction() as tx:
-                return tx.get_identity_by_id(unique_id)
+                identity = tx.get_identity_by_id(unique_id)
+                return None if identity and _closed(tx.get_account(identity.account_id), rt) else identity
 
         identity = rt.caches.identities.get(unique_id, load)
         if identity is None or identity.arn != source:

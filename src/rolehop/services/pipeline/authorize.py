@@ -13,13 +13,13 @@ from types import MappingProxyType
 from rolehop.core.arn import account_of
 from rolehop.core.entities import ManagedPolicy
 from rolehop.core.errors import AccessDenied
-from rolehop.core.organization import organization_id
+from rolehop.core.organization import RCP, SCP
 from rolehop.core.policy import Decision, Policy, PolicySet, Request, evaluate, parse_policy
 from rolehop.services.pipeline import denials
 from rolehop.services.pipeline.caches import Levels, PrincipalKey, PrincipalPolicies
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.caller import Caller
-from rolehop.services.pipeline.control_policies import RCP, SCP, control_policy_chain
+from rolehop.services.pipeline.control_policies import control_policy_chain
 from rolehop.services.pipeline.runtime import Runtime
 from rolehop.services.ports.store import Tx
 
@@ -132,6 +132,18 @@ def policy_set(
     return rt.caches.policy_sets.get((key, resource_policy, scps, rcps), build)
 
 
+def organization_id_of(rt: Runtime, account_id: str) -> str | None:
+    """The ID of the organization `account_id` belongs to (None: it belongs to none)."""
+
+    def load() -> str | None:
+        with rt.store.transaction() as tx:
+            org = tx.get_organization()
+            account = tx.get_account(account_id)
+        return org.org_id if org and account and account.in_organization else None
+
+    return rt.caches.organization_ids.get(account_id, load)
+
+
 def _iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -149,9 +161,10 @@ def request_context(call: Call, extra: Mapping[str, ContextValue] | None = None)
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if call.secure_transport else "false",
         "aws:RequestedRegion": call.region,
-        # every account rolehop serves belongs to the one organization
-        "aws:PrincipalOrgID": organization_id(call.runtime.settings.management_account_id),
     }
+    org_id = organization_id_of(call.runtime, caller.account_id)
+    if org_id is not None:  # AWS sets the key only for a principal whose account is in an organization
+        ctx["aws:PrincipalOrgID"] = org_id
     if caller.user_name:
         ctx["aws:username"] = caller.user_name
     if call.source_ip:

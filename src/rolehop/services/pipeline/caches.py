@@ -114,6 +114,8 @@ class Caches:
     roles_by_arn: Cache[str, Identity | None]
     # (account ID, policy type) -> compiled SCPs or RCPs per level, root first (authorize)
     control_policies: Cache[tuple[str, str], Levels]
+    # account ID -> the ID of the organization it belongs to, None outside (aws:PrincipalOrgID)
+    organization_ids: Cache[str, str | None]
     # principal and session policies -> its compiled policies (authorize)
     principal_policies: Cache[PrincipalKey, PrincipalPolicies]
     # one PolicySet per principal, resource policy and control policies, so that the engine's
@@ -134,6 +136,7 @@ class Caches:
             identities=expiring(),
             roles_by_arn=expiring(),
             control_policies=expiring(),
+            organization_ids=expiring(),
             principal_policies=expiring(),
             policy_sets=expiring(),
             principal_tags=expiring(),

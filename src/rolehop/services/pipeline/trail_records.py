@@ -56,6 +56,7 @@ SECRET_REQUEST_MEMBERS = frozenset(
         "TradeInToken",  # GetDelegatedAccessToken
         "Email",  # Organizations' CreateAccount: CloudTrail shows "****"
         "AccountName",
+        "Notes",  # InviteAccountToOrganization's, marked sensitive in AWS's model
     }
 )
 # response members left out of responseElements
@@ -79,6 +80,16 @@ SECRET_RESPONSE_MEMBERS = frozenset(
         "Email",
         "MasterAccountEmail",
         "ManagementAccountEmail",
+    }
+)
+# secret members whose names are too common to leave out everywhere ("Id", "Value"): left out only
+# under the member that holds them (Organizations' handshake parties and resources: account IDs,
+# e-mail addresses, names and notes, which AWS's model marks sensitive)
+SECRET_NESTED_MEMBERS = frozenset(
+    {
+        ("Parties", "Id"),
+        ("Target", "Id"),
+        ("Resources", "Value"),
     }
 )
 RECORD_SECTION_MAX = 100 * 1024  # CloudTrail omits request parameters or responses larger than this
@@ -210,29 +221,36 @@ def camel(name: str) -> str:
 
 
 def request_parameters(params: Mapping[str, Any]) -> dict[str, Any] | None:
-    shown = {camel(k): _plain(v, request=True) for k, v in params.items() if k not in SECRET_REQUEST_MEMBERS}
+    shown = {
+        camel(k): _plain(v, request=True, holder=k)
+        for k, v in params.items()
+        if k not in SECRET_REQUEST_MEMBERS
+    }
     shown = {k: v for k, v in shown.items() if v is not None}
     return shown or None
 
 
 def response_elements(result: Mapping[str, Any]) -> dict[str, Any] | None:
     shown = {
-        camel(k): _plain(v, request=False) for k, v in result.items() if k not in SECRET_RESPONSE_MEMBERS
+        camel(k): _plain(v, request=False, holder=k)
+        for k, v in result.items()
+        if k not in SECRET_RESPONSE_MEMBERS
     }
     shown = {k: v for k, v in shown.items() if v is not None}
     return shown or None
 
 
-def _plain(value: Any, *, request: bool) -> Any:
+def _plain(value: Any, *, request: bool, holder: str = "") -> Any:
+    """`value` as the record shows it; `holder` is the name of the member that holds it."""
     if isinstance(value, Mapping):
         secrets = SECRET_REQUEST_MEMBERS if request else SECRET_RESPONSE_MEMBERS
         out = {}
         for k, v in value.items():
-            if k not in secrets:
-                out[camel(k)] = _plain(v, request=request)
+            if k not in secrets and (holder, k) not in SECRET_NESTED_MEMBERS:
+                out[camel(k)] = _plain(v, request=request, holder=k)
         return out
     if isinstance(value, list | tuple):
-        return [_plain(v, request=request) for v in value]
+        return [_plain(v, request=request, holder=holder) for v in value]
     if isinstance(value, datetime):
         return response_time(value) if not request else trail_time(value)
     if isinstance(value, bytes | bytearray):

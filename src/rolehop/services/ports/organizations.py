@@ -1,13 +1,18 @@
-"""The storage port of Organizations' structure and policies (OUs, SCPs/RCPs and their targets)."""
+"""The storage port of the organization: itself, its structure (OUs, which parent holds an account) and
+its policies (of every type, and their targets). Membership is the account's (Account.joined_method)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from rolehop.core.organization import OrgPolicy, OrgUnit
+from rolehop.core.organization import Organization, OrgPolicy, OrgUnit
 
 
 class OrgTx(Protocol):
+    def get_organization(self) -> Organization | None: ...
+    def put_organization(self, org: Organization) -> None: ...
+    def delete_organization(self) -> None: ...
+
     def get_ou(self, ou_id: str) -> OrgUnit | None: ...
     def list_ous(self, parent_id: str | None = None) -> list[OrgUnit]: ...
     def put_ou(self, ou: OrgUnit) -> None: ...

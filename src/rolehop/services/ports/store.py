@@ -29,12 +29,14 @@ from rolehop.core.entities import (
 )
 from rolehop.core.passwords import PasswordPolicy
 from rolehop.services.ports.console import UserSessionsTx
+from rolehop.services.ports.delegation import DelegationTx
+from rolehop.services.ports.handshakes import HandshakeTx
 from rolehop.services.ports.organizations import OrgTx
 from rolehop.services.ports.service_last_accessed import AccessReportTx
 from rolehop.services.ports.trail import TrailTx
 
 
-class Tx(OrgTx, UserSessionsTx, TrailTx, AccessReportTx, Protocol):
+class Tx(OrgTx, HandshakeTx, DelegationTx, UserSessionsTx, TrailTx, AccessReportTx, Protocol):
     # Row locks. A transaction that checks something before it writes (a quota, that nothing refers
     # to a row it deletes) locks the row that owns it first: until the transaction ends, every other
     # transaction locking it, or adding rows that refer to it, waits, on any node. Each returns the row
@@ -110,6 +112,7 @@ class Tx(OrgTx, UserSessionsTx, TrailTx, AccessReportTx, Protocol):
     def put_create_account_request(self, request: CreateAccountRequest) -> None: ...
     def get_create_account_request(self, request_id: str) -> CreateAccountRequest | None: ...
     def list_create_account_requests(self) -> list[CreateAccountRequest]: ...
+    def delete_create_account_requests(self) -> None: ...  # DeleteOrganization
 
     # virtual MFA devices (serial numbers are matched ignoring case, as IAM names are)
     def insert_mfa_device(self, device: MfaDevice) -> None: ...
