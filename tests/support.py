@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import uvicorn
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from rolehop.app import UVICORN_OPTIONS, RolehopApp, build_runtime
 from rolehop.config import DEFAULT_BODY_TIMEOUT, Network, Secret, ServerConfig
@@ -125,3 +130,48 @@ def user_keys(iam: Any, name: str) -> dict[str, str]:
     """A new IAM user and its access key (the AccessKey shape, secret included)."""
     iam.create_user(UserName=name)
     return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def aws_cli(server: LiveServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI (awscli, its own botocore) as a subprocess, with the account root's keys."""
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ["PATH"],
+        "AWS_ACCESS_KEY_ID": ROOT_KEY,
+        "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": server.url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "awscli", *args, "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def org_error(call: Any) -> tuple[str, str, str]:
+    """(code, Reason, message) of an Organizations call that is refused."""
+    with pytest.raises(ClientError) as exc:
+        call()
+    body = exc.value.response
+    return body["Error"]["Code"], body.get("Reason", ""), body["Error"]["Message"]
+
+
+def management_operator(server: LiveServer) -> dict[str, str]:
+    """The access key of an administrator of the management account (who may assume the members'
+    OrganizationAccountAccessRole)."""
+    iam = server.client("iam")
+    iam.create_user(UserName="operator")
+    iam.attach_user_policy(UserName="operator", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    return iam.create_access_key(UserName="operator")["AccessKey"]
+
+
+def member_credentials(
+    server: LiveServer, operator: dict[str, str], account: str, session: str = "operator"
+) -> dict[str, Any]:
+    """Credentials of the operator's session in a member account's OrganizationAccountAccessRole."""
+    return server.client_for("sts", operator).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName=session
+    )["Credentials"]

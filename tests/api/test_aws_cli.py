@@ -3,44 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from support import ROOT_KEY, ROOT_SECRET
-
-
-def aws(server, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "HOME": str(home),
-        "PATH": os.environ["PATH"],
-        "AWS_ACCESS_KEY_ID": ROOT_KEY,
-        "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": server.url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "awscli", *args, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+from support import aws_cli
 
 
 def test_aws_cli_iam_and_sts(server, tmp_path: Path) -> None:
-    created = aws(server, tmp_path, "iam", "create-user", "--user-name", "cli-user")
+    created = aws_cli(server, tmp_path, "iam", "create-user", "--user-name", "cli-user")
     assert created.returncode == 0, created.stderr
-    listed = aws(server, tmp_path, "iam", "list-users")
+    listed = aws_cli(server, tmp_path, "iam", "list-users")
     assert listed.returncode == 0, listed.stderr
     assert [u["UserName"] for u in json.loads(listed.stdout)["Users"]] == ["cli-user"]
-    ident = aws(server, tmp_path, "sts", "get-caller-identity")
+    ident = aws_cli(server, tmp_path, "sts", "get-caller-identity")
     assert ident.returncode == 0, ident.stderr
     assert json.loads(ident.stdout)["Arn"] == f"arn:aws:iam::{server.account_id}:root"
 
 
 def test_aws_cli_shows_aws_errors(server, tmp_path: Path) -> None:
-    missing = aws(server, tmp_path, "iam", "get-user", "--user-name", "nobody")
+    missing = aws_cli(server, tmp_path, "iam", "get-user", "--user-name", "nobody")
     assert missing.returncode != 0
     assert "NoSuchEntity" in missing.stderr and "The user with name nobody cannot be found." in missing.stderr

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from trail_support import module_server
 
-from support import LiveServer
+from support import LiveServer, management_operator, member_credentials, org_error
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -45,35 +44,18 @@ def accounts(live: LiveServer, orgs: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def operator(live: LiveServer) -> dict[str, str]:
-    """An administrator of the management account, who can assume the members' access role."""
-    iam = live.client("iam")
-    iam.create_user(UserName="operator")
-    iam.attach_user_policy(UserName="operator", PolicyArn=ADMIN)
-    return iam.create_access_key(UserName="operator")["AccessKey"]
-
-
-def member_session(live: LiveServer, operator: dict[str, str], account: str) -> dict[str, Any]:
-    """Credentials of an administrator session in a member account."""
-    return live.client_for("sts", operator).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="delegate"
-    )["Credentials"]
-
-
-def error(call: Any) -> tuple[str, str, str]:
-    """(code, Reason, message) of a refused call."""
-    with pytest.raises(ClientError) as exc:
-        call()
-    body = exc.value.response
-    return body["Error"]["Code"], body.get("Reason", ""), body["Error"]["Message"]
+    return management_operator(live)
 
 
 def denied(call: Any) -> None:
-    code, _, _ = error(call)
+    code, _, _ = org_error(call)
     assert code == "AccessDeniedException"
 
 
 def test_trusted_service_access(orgs: Any) -> None:
-    code, reason, _ = error(lambda: orgs.enable_aws_service_access(ServicePrincipal="nothing.example.com"))
+    code, reason, _ = org_error(
+        lambda: orgs.enable_aws_service_access(ServicePrincipal="nothing.example.com")
+    )
     assert (code, reason) == ("InvalidInputException", "UNRECOGNIZED_SERVICE_PRINCIPAL")
     for service in ("ram.amazonaws.com", "config.amazonaws.com", "sso.amazonaws.com"):
         orgs.enable_aws_service_access(ServicePrincipal=service)
@@ -92,25 +74,25 @@ def test_trusted_service_access(orgs: Any) -> None:
 
 def test_delegated_administrator_lifecycle(orgs: Any, accounts: list[str], live: LiveServer) -> None:
     a, b, c, d = accounts
-    code, reason, _ = error(
+    code, reason, _ = org_error(
         lambda: orgs.register_delegated_administrator(AccountId=a, ServicePrincipal="guardduty.amazonaws.com")
     )
     assert (code, reason) == ("ConstraintViolationException", "SERVICE_ACCESS_NOT_ENABLED")
     orgs.enable_aws_service_access(ServicePrincipal="guardduty.amazonaws.com")
     orgs.register_delegated_administrator(AccountId=a, ServicePrincipal="guardduty.amazonaws.com")
 
-    code, _, _ = error(
+    code, _, _ = org_error(
         lambda: orgs.register_delegated_administrator(AccountId=a, ServicePrincipal="guardduty.amazonaws.com")
     )
     assert code == "AccountAlreadyRegisteredException"
-    code, reason, _ = error(
+    code, reason, _ = org_error(
         lambda: orgs.register_delegated_administrator(AccountId=b, ServicePrincipal="guardduty.amazonaws.com")
     )
     assert (code, reason) == (
         "ConstraintViolationException",
         "DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE",
     )
-    code, reason, _ = error(
+    code, reason, _ = org_error(
         lambda: orgs.register_delegated_administrator(
             AccountId=live.account_id, ServicePrincipal="guardduty.amazonaws.com"
         )
@@ -119,13 +101,13 @@ def test_delegated_administrator_lifecycle(orgs: Any, accounts: list[str], live:
         "ConstraintViolationException",
         "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR",
     )
-    code, _, _ = error(
+    code, _, _ = org_error(
         lambda: orgs.register_delegated_administrator(
             AccountId="210987654321", ServicePrincipal="guardduty.amazonaws.com"
         )
     )
     assert code == "AccountNotFoundException"
-    code, reason, _ = error(
+    code, reason, _ = org_error(
         lambda: orgs.register_delegated_administrator(AccountId=b, ServicePrincipal="nothing.example.com")
     )
     assert (code, reason) == ("InvalidInputException", "UNRECOGNIZED_SERVICE_PRINCIPAL")
@@ -134,7 +116,7 @@ def test_delegated_administrator_lifecycle(orgs: Any, accounts: list[str], live:
     orgs.enable_aws_service_access(ServicePrincipal="cloudtrail.amazonaws.com")
     for account in (a, b, c):
         orgs.register_delegated_administrator(AccountId=account, ServicePrincipal="cloudtrail.amazonaws.com")
-    code, reason, _ = error(
+    code, reason, _ = org_error(
         lambda: orgs.register_delegated_administrator(
             AccountId=d, ServicePrincipal="cloudtrail.amazonaws.com"
         )
@@ -164,15 +146,15 @@ def test_delegated_administrator_lifecycle(orgs: Any, accounts: list[str], live:
         "guardduty.amazonaws.com",
     ]
     assert (
-        error(lambda: orgs.list_delegated_services_for_account(AccountId=d))[0]
+        org_error(lambda: orgs.list_delegated_services_for_account(AccountId=d))[0]
         == "AccountNotRegisteredException"
     )
-    assert error(lambda: orgs.list_delegated_services_for_account(AccountId="210987654321"))[0] == (
+    assert org_error(lambda: orgs.list_delegated_services_for_account(AccountId="210987654321"))[0] == (
         "AccountNotFoundException"
     )
 
     orgs.deregister_delegated_administrator(AccountId=a, ServicePrincipal="guardduty.amazonaws.com")
-    code, _, _ = error(
+    code, _, _ = org_error(
         lambda: orgs.deregister_delegated_administrator(
             AccountId=a, ServicePrincipal="guardduty.amazonaws.com"
         )
@@ -191,7 +173,7 @@ def test_delegated_administrator_lifecycle(orgs: Any, accounts: list[str], live:
         == []
     )
     assert (
-        error(lambda: orgs.list_delegated_services_for_account(AccountId=a))[0]
+        org_error(lambda: orgs.list_delegated_services_for_account(AccountId=a))[0]
         == "AccountNotRegisteredException"
     )
     orgs.deregister_delegated_administrator(AccountId=b, ServicePrincipal="guardduty.amazonaws.com")
@@ -202,8 +184,8 @@ def test_a_delegated_administrator_reads_the_organization(
     live: LiveServer, orgs: Any, accounts: list[str], operator: dict[str, str]
 ) -> None:
     admin, other = accounts[0], accounts[1]
-    as_admin = live.client_for("organizations", member_session(live, operator, admin))
-    as_other = live.client_for("organizations", member_session(live, operator, other))
+    as_admin = live.client_for("organizations", member_credentials(live, operator, admin))
+    as_other = live.client_for("organizations", member_credentials(live, operator, other))
     denied(lambda: as_admin.list_accounts())
     orgs.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
     orgs.register_delegated_administrator(AccountId=admin, ServicePrincipal="sso.amazonaws.com")
@@ -246,7 +228,7 @@ def test_the_resource_policy_lets_a_member_read(
     live: LiveServer, orgs: Any, accounts: list[str], operator: dict[str, str]
 ) -> None:
     member = accounts[2]
-    session = member_session(live, operator, member)
+    session = member_credentials(live, operator, member)
     as_member = live.client_for("organizations", session)
     root = orgs.list_roots()["Roots"][0]["Id"]
     shared = orgs.create_organizational_unit(ParentId=root, Name="shared")["OrganizationalUnit"]
@@ -264,14 +246,14 @@ def test_the_resource_policy_lets_a_member_read(
         assert ou == shared
         denied(lambda: as_member.list_roots())  # not named by the policy
         denied(lambda: as_member.create_organizational_unit(ParentId=root, Name="x"))  # never delegable
-        other = live.client_for("organizations", member_session(live, operator, accounts[3]))
+        other = live.client_for("organizations", member_credentials(live, operator, accounts[3]))
         denied(lambda: other.list_accounts())  # the policy names one account
 
         # cross-account: the member's own policies must allow it too
         member_iam = live.client_for("iam", session)
         member_iam.create_user(UserName="no-permissions")
         keys = member_iam.create_access_key(UserName="no-permissions")["AccessKey"]
-        code, _, message = error(lambda: live.client_for("organizations", keys).list_accounts())
+        code, _, message = org_error(lambda: live.client_for("organizations", keys).list_accounts())
         assert code == "AccessDeniedException"
         assert "no-permissions is not authorized to perform: organizations:ListAccounts" in message
 
@@ -290,8 +272,8 @@ def test_the_resource_policy_lets_a_member_read(
 def test_resource_policy_shape_and_refusals(
     live: LiveServer, orgs: Any, accounts: list[str], operator: dict[str, str]
 ) -> None:
-    assert error(lambda: orgs.describe_resource_policy())[0] == "ResourcePolicyNotFoundException"
-    assert error(lambda: orgs.delete_resource_policy())[0] == "ResourcePolicyNotFoundException"
+    assert org_error(lambda: orgs.describe_resource_policy())[0] == "ResourcePolicyNotFoundException"
+    assert org_error(lambda: orgs.delete_resource_policy())[0] == "ResourcePolicyNotFoundException"
     content = delegation(accounts[0], ["organizations:Describe*", "organizations:List*"])
     put = orgs.put_resource_policy(Content=content, Tags=[{"Key": "team", "Value": "platform"}])[
         "ResourcePolicy"
@@ -334,19 +316,20 @@ def test_resource_policy_shape_and_refusals(
     )
     service = {**statement, "Principal": {"Service": "ec2.amazonaws.com"}}
     for reason, document in [*refused.items(), ("INVALID_PRINCIPAL", json.dumps({"Statement": [service]}))]:
-        code, got, _ = error(lambda document=document: orgs.put_resource_policy(Content=document))
+        code, got, _ = org_error(lambda document=document: orgs.put_resource_policy(Content=document))
         assert (code, got) == ("InvalidInputException", reason), document
     not_delegable = delegation(accounts[0], ["iam:ListUsers"])
     assert (
-        error(lambda: orgs.put_resource_policy(Content=not_delegable))[1]
+        org_error(lambda: orgs.put_resource_policy(Content=not_delegable))[1]
         == "UNSUPPORTED_ACTION_IN_RESOURCE_POLICY"
     )
 
-    as_member = live.client_for("organizations", member_session(live, operator, accounts[0]))
+    as_member = live.client_for("organizations", member_credentials(live, operator, accounts[0]))
     denied(lambda: as_member.put_resource_policy(Content=content))  # the management account's alone
     denied(lambda: as_member.delete_resource_policy())
     orgs.delete_resource_policy()
-    assert error(lambda: orgs.describe_resource_policy())[0] == "ResourcePolicyNotFoundException"
+    assert org_error(lambda: orgs.describe_resource_policy())[0] == "ResourcePolicyNotFoundException"
     assert (
-        error(lambda: orgs.list_tags_for_resource(ResourceId=summary["Id"]))[0] == "TargetNotFoundException"
+        org_error(lambda: orgs.list_tags_for_resource(ResourceId=summary["Id"]))[0]
+        == "TargetNotFoundException"
     )

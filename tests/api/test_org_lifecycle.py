@@ -8,9 +8,6 @@ EnableAllFeatures runs its handshakes."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,7 @@ from botocore.exceptions import ClientError
 from rolehop.core import account_lifecycle
 from rolehop.core.account_lifecycle import close_quota
 from rolehop.services.admin.standalone_accounts import StandaloneAccount, create_standalone_account
-from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer
+from support import FakeClock, LiveServer, aws_cli
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 DAY = 24 * 3600
@@ -71,24 +68,6 @@ def invite(orgs: Any, account_id: str, **extra: Any) -> dict[str, Any]:
         Target={"Type": "ACCOUNT", "Id": account_id}, **extra
     )["Handshake"]
     return handshake
-
-
-def aws_cli(server: LiveServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "HOME": str(home),
-        "PATH": os.environ["PATH"],
-        "AWS_ACCESS_KEY_ID": ROOT_KEY,
-        "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": server.url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "awscli", *args, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 def test_a_fresh_server_has_no_organization_until_one_is_created(server: LiveServer, tmp_path: Path) -> None:

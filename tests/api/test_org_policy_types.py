@@ -7,19 +7,15 @@ examples, invalid effective policies and their validation errors)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from trail_support import module_server
 
 from rolehop.core.org_policy_syntax import MANAGEMENT_POLICY_TYPES, POLICY_TYPES
-from support import ROOT_KEY, ROOT_SECRET, LiveServer
+from support import LiveServer, aws_cli, management_operator, member_credentials, org_error
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 SCP = "SERVICE_CONTROL_POLICY"
@@ -99,25 +95,7 @@ def tree(orgs: Any, root: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def operator(live: LiveServer) -> dict[str, str]:
-    """An administrator of the management account, who can assume the members' access role."""
-    iam = live.client("iam")
-    iam.create_user(UserName="operator")
-    iam.attach_user_policy(UserName="operator", PolicyArn=ADMIN)
-    return iam.create_access_key(UserName="operator")["AccessKey"]
-
-
-def assume(live: LiveServer, operator: dict[str, str], account: str) -> dict[str, Any]:
-    return live.client_for("sts", operator).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="policies"
-    )["Credentials"]
-
-
-def error(call: Any) -> tuple[str, str, str]:
-    """(code, Reason, message) of a refused call."""
-    with pytest.raises(ClientError) as exc:
-        call()
-    body = exc.value.response
-    return body["Error"]["Code"], body.get("Reason", ""), body["Error"]["Message"]
+    return management_operator(live)
 
 
 def create(orgs: Any, name: str, policy_type: str, content: Any) -> str:
@@ -139,14 +117,14 @@ def test_enable_and_disable_every_policy_type(orgs: Any, root: str) -> None:
     """CreateOrganization(ALL) enabled SCPs only; every type of the model can be enabled and
     disabled, a service's type once its trusted access is on."""
     assert types_of(orgs) == {SCP: "ENABLED"}
-    code, _, _ = error(lambda: orgs.enable_policy_type(RootId=root, PolicyType=SCP))
+    code, _, _ = org_error(lambda: orgs.enable_policy_type(RootId=root, PolicyType=SCP))
     assert code == "PolicyTypeAlreadyEnabledException"
-    code, _, _ = error(lambda: orgs.enable_policy_type(RootId="r-zzzz", PolicyType=TAG))
+    code, _, _ = org_error(lambda: orgs.enable_policy_type(RootId="r-zzzz", PolicyType=TAG))
     assert code == "RootNotFoundException"
-    code, _, _ = error(lambda: orgs.disable_policy_type(RootId=root, PolicyType=TAG))
+    code, _, _ = org_error(lambda: orgs.disable_policy_type(RootId=root, PolicyType=TAG))
     assert code == "PolicyTypeNotEnabledException"
     for policy_type, service in SERVICE_OF.items():
-        code, reason, _ = error(lambda t=policy_type: orgs.enable_policy_type(RootId=root, PolicyType=t))
+        code, reason, _ = org_error(lambda t=policy_type: orgs.enable_policy_type(RootId=root, PolicyType=t))
         assert (code, reason) == ("ConstraintViolationException", "SERVICE_ACCESS_NOT_ENABLED")
         orgs.enable_aws_service_access(ServicePrincipal=service)
     for policy_type in POLICY_TYPES:
@@ -171,32 +149,32 @@ def test_create_policy_of_each_type(orgs: Any) -> None:
         assert ":policy/o-" in described["PolicySummary"]["Arn"]
         assert described["PolicySummary"]["Arn"].endswith(f"/{policy_type.lower()}/{policy_id}")
         assert json.loads(described["Content"]) == VALID[policy_type]
-        code, _, message = error(lambda t=policy_type: create(orgs, "invalid", t, INVALID[t]))
+        code, _, message = org_error(lambda t=policy_type: create(orgs, "invalid", t, INVALID[t]))
         assert (code, message) == ("MalformedPolicyDocumentException", MALFORMED), policy_type
-        code, _, _ = error(
+        code, _, _ = org_error(
             lambda i=policy_id, t=policy_type: orgs.update_policy(PolicyId=i, Content=json.dumps(INVALID[t]))
         )
         assert code == "MalformedPolicyDocumentException"
     # the generic check for the newer types
     create(orgs, "guardduty", "GUARDDUTY_POLICY", {"guardduty": {"auto_enable": {"@@assign": "ALL"}}})
-    code, _, _ = error(
+    code, _, _ = org_error(
         lambda: create(orgs, "bad-gd", "GUARDDUTY_POLICY", {"guardduty": {"@@assign": {"a": 1}}})
     )
     assert code == "MalformedPolicyDocumentException"
     # size quotas: 2,500 characters for AI services opt-out policies, 5,120 for RCPs
     big = json.dumps({"services": {"default": {"opt_out_policy": {"@@assign": "optOut"}}}}) + " " * 2500
-    assert error(lambda: create(orgs, "big", AI, big))[:2] == (
+    assert org_error(lambda: create(orgs, "big", AI, big))[:2] == (
         "ConstraintViolationException",
         "POLICY_CONTENT_LIMIT_EXCEEDED",
     )
-    assert error(lambda: create(orgs, "big", RCP, json.dumps(VALID[RCP]) + " " * 5120))[1] == (
+    assert org_error(lambda: create(orgs, "big", RCP, json.dumps(VALID[RCP]) + " " * 5120))[1] == (
         "POLICY_CONTENT_LIMIT_EXCEEDED"
     )
-    code, _, _ = error(lambda: create(orgs, f"valid-{TAG.lower()}", TAG, VALID[TAG]))
+    code, _, _ = org_error(lambda: create(orgs, f"valid-{TAG.lower()}", TAG, VALID[TAG]))
     assert code == "DuplicatePolicyException"
-    code, reason, _ = error(lambda: orgs.update_policy(PolicyId="p-FullAWSAccess", Name="mine"))
+    code, reason, _ = org_error(lambda: orgs.update_policy(PolicyId="p-FullAWSAccess", Name="mine"))
     assert (code, reason) == ("InvalidInputException", "IMMUTABLE_POLICY")
-    code, reason, _ = error(lambda: orgs.delete_policy(PolicyId="p-FullAWSAccess"))
+    code, reason, _ = org_error(lambda: orgs.delete_policy(PolicyId="p-FullAWSAccess"))
     assert (code, reason) == ("InvalidInputException", "IMMUTABLE_POLICY")
     # ListPolicies pages
     first = orgs.list_policies(Filter=SCP, MaxResults=1)
@@ -212,7 +190,7 @@ def test_attachment_needs_the_type_enabled_and_keeps_to_quotas(
     orgs: Any, root: str, tree: dict[str, str]
 ) -> None:
     tag_policy = create(orgs, "attach-tag", TAG, {"tags": {"team": {"tag_key": {"@@assign": "Team"}}}})
-    code, _, _ = error(lambda: orgs.attach_policy(PolicyId=tag_policy, TargetId=tree["c"]))
+    code, _, _ = org_error(lambda: orgs.attach_policy(PolicyId=tag_policy, TargetId=tree["c"]))
     assert code == "PolicyTypeNotEnabledException"
     enable(orgs, root, TAG)
     orgs.attach_policy(PolicyId=tag_policy, TargetId=tree["c"])
@@ -220,7 +198,7 @@ def test_attachment_needs_the_type_enabled_and_keeps_to_quotas(
         extra = create(orgs, f"tag-{i}", TAG, {"tags": {f"k{i}": {"tag_key": {"@@assign": f"K{i}"}}}})
         orgs.attach_policy(PolicyId=extra, TargetId=tree["c"])
     one_more = create(orgs, "tag-eleven", TAG, {"tags": {"k11": {"tag_key": {"@@assign": "K11"}}}})
-    code, reason, _ = error(lambda: orgs.attach_policy(PolicyId=one_more, TargetId=tree["c"]))
+    code, reason, _ = org_error(lambda: orgs.attach_policy(PolicyId=one_more, TargetId=tree["c"]))
     assert (code, reason) == ("ConstraintViolationException", "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
     listed = orgs.list_policies_for_target(TargetId=tree["c"], Filter=TAG, MaxResults=4)
     assert len(listed["Policies"]) == 4 and "NextToken" in listed
@@ -242,7 +220,7 @@ def test_attachment_needs_the_type_enabled_and_keeps_to_quotas(
         SCP,
         VALID[SCP] | {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]},
     )
-    code, reason, _ = error(lambda: orgs.attach_policy(PolicyId=fifth, TargetId=tree["ou2"]))
+    code, reason, _ = org_error(lambda: orgs.attach_policy(PolicyId=fifth, TargetId=tree["ou2"]))
     assert (code, reason) == ("ConstraintViolationException", "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
     # disabling a type detaches all its policies; enabling it again attaches none of them
     orgs.disable_policy_type(RootId=root, PolicyType=TAG)
@@ -291,7 +269,7 @@ def test_full_aws_access_is_attached_everywhere(
     assert [t["TargetId"] for t in orgs.list_targets_for_policy(PolicyId=replacement)["Targets"]] == [
         tree["ou1"]
     ]
-    code, reason, _ = error(lambda: orgs.detach_policy(PolicyId=replacement, TargetId=tree["ou1"]))
+    code, reason, _ = org_error(lambda: orgs.detach_policy(PolicyId=replacement, TargetId=tree["ou1"]))
     assert (code, reason) == ("ConstraintViolationException", "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
     orgs.attach_policy(PolicyId="p-FullAWSAccess", TargetId=tree["ou1"])
     orgs.detach_policy(PolicyId=replacement, TargetId=tree["ou1"])
@@ -302,7 +280,7 @@ def test_full_aws_access_is_attached_everywhere(
     assert {t["TargetId"] for t in targets} == everything
     for_account = orgs.list_policies_for_target(TargetId=tree["b"], Filter=RCP)["Policies"]
     assert [(p["Id"], p["AwsManaged"]) for p in for_account] == [("p-RCPFullAWSAccess", True)]
-    code, reason, _ = error(lambda: orgs.detach_policy(PolicyId="p-RCPFullAWSAccess", TargetId=tree["b"]))
+    code, reason, _ = org_error(lambda: orgs.detach_policy(PolicyId="p-RCPFullAWSAccess", TargetId=tree["b"]))
     assert (code, reason) == ("InvalidInputException", "NON_DETACHABLE_POLICY")
 
 
@@ -328,27 +306,27 @@ def test_an_rcp_with_principal_star_is_accepted_and_enforced(
     management account's included; other accounts' roles are untouched; RCPs are refused as SCPs
     (Principal) and as Allow statements."""
     enable(orgs, root, RCP)
-    code, _, _ = error(lambda: create(orgs, "as-scp", SCP, DENY_ASSUME_ROLE))
+    code, _, _ = org_error(lambda: create(orgs, "as-scp", SCP, DENY_ASSUME_ROLE))
     assert code == "MalformedPolicyDocumentException"
     allow = {**DENY_ASSUME_ROLE, "Statement": [{**DENY_ASSUME_ROLE["Statement"][0], "Effect": "Allow"}]}
-    assert error(lambda: create(orgs, "allow", RCP, allow))[0] == "MalformedPolicyDocumentException"
+    assert org_error(lambda: create(orgs, "allow", RCP, allow))[0] == "MalformedPolicyDocumentException"
     rcp = create(orgs, "no-role-sessions", RCP, DENY_ASSUME_ROLE)
-    assume(live, operator, tree["c"])
+    member_credentials(live, operator, tree["c"])
     orgs.attach_policy(PolicyId=rcp, TargetId=tree["c"])
     assert {p["Name"] for p in orgs.list_policies_for_target(TargetId=tree["c"], Filter=RCP)["Policies"]} == {
         "RCPFullAWSAccess",
         "no-role-sessions",
     }
-    code, _, message = error(lambda: assume(live, operator, tree["c"]))
+    code, _, message = org_error(lambda: member_credentials(live, operator, tree["c"]))
     assert code == "AccessDenied"
     # STS names no policy type in an AssumeRole denial (as AWS); the RCP is what changed
     assert "is not authorized to perform: sts:AssumeRole on resource" in message, message
-    assume(live, operator, tree["b"])  # another member's roles
+    member_credentials(live, operator, tree["b"])  # another member's roles
     live.client("iam").tag_user(UserName="operator", Tags=[{"Key": "team", "Value": "platform"}])
-    assume(live, operator, tree["c"])  # the RCP's condition exempts the platform team
+    member_credentials(live, operator, tree["c"])  # the RCP's condition exempts the platform team
     live.client("iam").untag_user(UserName="operator", TagKeys=["team"])
     orgs.detach_policy(PolicyId=rcp, TargetId=tree["c"])
-    assume(live, operator, tree["c"])
+    member_credentials(live, operator, tree["c"])
 
 
 POLICY_A = {
@@ -401,7 +379,7 @@ def test_describe_effective_policy_through_an_ou_tree(
     """The user guide's tag policy examples 1-3 ("Inheritance examples") on a live organization: A on
     the root, B on ou1 (account a sits in ou1's child ou1a), C on ou2 and D on account b."""
     enable(orgs, root, TAG)
-    code, _, _ = error(lambda: orgs.describe_effective_policy(PolicyType=TAG, TargetId=tree["a"]))
+    code, _, _ = org_error(lambda: orgs.describe_effective_policy(PolicyType=TAG, TargetId=tree["a"]))
     assert code == "EffectivePolicyNotFoundException"  # nothing attached yet
     for name, content, target in (
         ("A", POLICY_A, root),
@@ -434,43 +412,29 @@ def test_describe_effective_policy_through_an_ou_tree(
     ]
     orgs.move_account(AccountId=tree["c"], SourceParentId=tree["ou2"], DestinationParentId=root)
     # a member asks for its own effective policy, and only its own
-    member = live.client_for("organizations", assume(live, operator, tree["a"]))
+    member = live.client_for("organizations", member_credentials(live, operator, tree["a"]))
     assert effective(member, TAG)["tags"]["costcenter"]["tag_value"] == ["Sandbox"]
-    assert error(lambda: member.describe_effective_policy(PolicyType=TAG, TargetId=tree["b"]))[0] == (
+    assert org_error(lambda: member.describe_effective_policy(PolicyType=TAG, TargetId=tree["b"]))[0] == (
         "AccessDeniedException"
     )
-    code, reason, _ = error(lambda: orgs.describe_effective_policy(PolicyType=TAG, TargetId=tree["ou1"]))
+    code, reason, _ = org_error(lambda: orgs.describe_effective_policy(PolicyType=TAG, TargetId=tree["ou1"]))
     assert (code, reason) == ("InvalidInputException", "TARGET_NOT_SUPPORTED")
-    code, _, _ = error(lambda: orgs.describe_effective_policy(PolicyType="BACKUP_POLICY", TargetId=tree["a"]))
+    code, _, _ = org_error(
+        lambda: orgs.describe_effective_policy(PolicyType="BACKUP_POLICY", TargetId=tree["a"])
+    )
     assert code == "EffectivePolicyNotFoundException"  # not enabled
-    code, _, _ = error(lambda: orgs.describe_effective_policy(PolicyType=TAG, TargetId="111111111111"))
+    code, _, _ = org_error(lambda: orgs.describe_effective_policy(PolicyType=TAG, TargetId="111111111111"))
     assert code == "TargetNotFoundException"
     # the AWS CLI, as an operator would ask
-    env = {
-        "HOME": str(tmp_path),
-        "PATH": os.environ["PATH"],
-        "AWS_ACCESS_KEY_ID": ROOT_KEY,
-        "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "aws"),
-            "organizations",
-            "describe-effective-policy",
-            "--policy-type",
-            TAG,
-            "--target-id",
-            tree["a"],
-            "--endpoint-url",
-            live.url,
-            "--output",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    done = aws_cli(
+        live,
+        tmp_path,
+        "organizations",
+        "describe-effective-policy",
+        "--policy-type",
+        TAG,
+        "--target-id",
+        tree["a"],
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)["EffectivePolicy"]
@@ -522,7 +486,7 @@ def test_invalid_effective_policies_and_their_errors(
         ]
         == []
     )
-    code, _, _ = error(
+    code, _, _ = org_error(
         lambda: orgs.list_effective_policy_validation_errors(AccountId="111111111111", PolicyType=AI)
     )
     assert code == "AccountNotFoundException"
@@ -536,7 +500,7 @@ def test_consolidated_billing_has_no_policy_types(server: LiveServer) -> None:
     root = orgs.list_roots()["Roots"][0]
     assert root["PolicyTypes"] == []
     for policy_type in (SCP, *MANAGEMENT_POLICY_TYPES[:2]):
-        code, _, _ = error(lambda t=policy_type: orgs.enable_policy_type(RootId=root["Id"], PolicyType=t))
+        code, _, _ = org_error(lambda t=policy_type: orgs.enable_policy_type(RootId=root["Id"], PolicyType=t))
         assert code == "PolicyTypeNotAvailableForOrganizationException"
-    code, _, _ = error(lambda: create(orgs, "tags", TAG, VALID[TAG]))
+    code, _, _ = org_error(lambda: create(orgs, "tags", TAG, VALID[TAG]))
     assert code == "PolicyTypeNotAvailableForOrganizationException"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from rolehop.core.totp import Totp, key_from_b32
 from rolehop.services.admin.apply import apply_spec, parse_spec
-from support import ROOT_KEY, ROOT_SECRET, FakeClock, LiveServer
+from support import FakeClock, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "aster-key.yaml"
@@ -145,22 +143,3 @@ def trail_records(
     for page in org.client("cloudtrail").get_paginator("lookup_events").paginate(**kwargs):
         records += [json.loads(e["CloudTrailEvent"]) for e in page["Events"]]
     return records
-
-
-def aws_cli(org: LiveServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The AWS CLI (awscli, its own botocore) as a subprocess, with the account root's keys."""
-    env = {
-        "HOME": str(home),
-        "PATH": os.environ["PATH"],
-        "AWS_ACCESS_KEY_ID": ROOT_KEY,
-        "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": org.url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "awscli", *args, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )

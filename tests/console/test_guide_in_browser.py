@@ -29,13 +29,12 @@ from console_helpers import (
     READONLY_ROLE,
     SCREENSHOTS,
     STAGING,
-    aws_cli,
     enroll_mfa,
 )
 from playwright.sync_api import Page, expect
 
 from rolehop.core.totp import Totp, key_from_b32
-from support import FakeClock, LiveServer
+from support import FakeClock, LiveServer, aws_cli
 
 GREEN, BLUE = "b7ca9d", "83d4e8"
 
