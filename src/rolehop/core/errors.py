@@ -193,6 +193,131 @@ class InvalidUserType(ClientError):
     code = "InvalidUserType"
 
 
+class AccountNotManagementOrDelegatedAdministratorException(ClientError):
+    code = "AccountNotManagementOrDelegatedAdministratorException"
+
+
+class CallerIsNotManagementAccountException(ClientError):
+    code = "CallerIsNotManagementAccountException"
+
+
+class DuplicateCertificate(ClientError):
+    code = "DuplicateCertificate"
+    status = 409
+
+
+class DuplicateSSHPublicKey(ClientError):
+    code = "DuplicateSSHPublicKey"
+
+
+class EntityTemporarilyUnmodifiable(ClientError):
+    code = "EntityTemporarilyUnmodifiable"
+    status = 409
+
+
+class FeatureDisabled(ClientError):
+    code = "FeatureDisabled"
+    status = 404
+
+
+class FeatureEnabled(ClientError):
+    code = "FeatureEnabled"
+    status = 409
+
+
+class InvalidCertificate(ClientError):
+    code = "InvalidCertificate"
+
+
+class InvalidPublicKey(ClientError):
+    code = "InvalidPublicKey"
+
+
+class KeyPairMismatch(ClientError):
+    code = "KeyPairMismatch"
+
+
+class MalformedCertificate(ClientError):
+    code = "MalformedCertificate"
+
+
+class NameConflict(ClientError):
+    code = "NameConflict"
+    status = 409
+
+
+class NotSupportedService(ClientError):
+    code = "NotSupportedService"
+    status = 404
+
+
+class OpenIdIdpCommunicationError(ClientError):
+    code = "OpenIdIdpCommunicationError"
+
+
+class OrganizationNotFoundException(ClientError):
+    code = "OrganizationNotFoundException"
+
+
+class OrganizationNotInAllFeaturesModeException(ClientError):
+    code = "OrganizationNotInAllFeaturesModeException"
+
+
+class PolicyEvaluation(ClientError):
+    code = "PolicyEvaluation"
+    status = 500
+
+
+class PolicyNotAttachable(ClientError):
+    code = "PolicyNotAttachable"
+
+
+class ReportExpired(ClientError):
+    code = "ReportExpired"
+    status = 410
+
+
+class ReportGenerationLimitExceeded(ClientError):
+    code = "ReportGenerationLimitExceeded"
+    status = 409
+
+
+class ReportInProgress(ClientError):
+    code = "ReportInProgress"
+    status = 404
+
+
+class ReportNotPresent(ClientError):
+    code = "ReportNotPresent"
+    status = 410
+
+
+class RoleModified(ClientError):
+    code = "RoleModified"
+    status = 409
+
+
+class RoleTemplateDisabled(ClientError):
+    code = "RoleTemplateDisabled"
+
+
+class ServiceAccessNotEnabledException(ClientError):
+    code = "ServiceAccessNotEnabledException"
+
+
+class ServiceFailure(ClientError):
+    code = "ServiceFailure"
+    status = 500
+
+
+class UnmodifiableEntity(ClientError):
+    code = "UnmodifiableEntity"
+
+
+class UnrecognizedPublicKeyEncoding(ClientError):
+    code = "UnrecognizedPublicKeyEncoding"
+
+
 # --- STS ----------------------------------------------------------------------------------------
 
 
@@ -202,6 +327,58 @@ class PackedPolicyTooLarge(ClientError):
 
 class InvalidAuthorizationMessage(ClientError):
     code = "InvalidAuthorizationMessageException"
+
+
+class ExpiredTokenException(ClientError):
+    code = "ExpiredTokenException"
+
+
+class ExpiredTradeInTokenException(ClientError):
+    code = "ExpiredTradeInTokenException"
+
+
+class IDPCommunicationError(ClientError):
+    code = "IDPCommunicationError"
+
+
+class IDPRejectedClaim(ClientError):
+    code = "IDPRejectedClaim"
+    status = 403
+
+
+class InsufficientSessionLifetime(ClientError):
+    code = "InsufficientSessionLifetime"
+
+
+class InvalidContextAssertion(ClientError):
+    code = "InvalidContextAssertion"
+
+
+class InvalidIdentityToken(ClientError):
+    code = "InvalidIdentityToken"
+
+
+class InvalidSubjectCredentials(ClientError):
+    code = "InvalidSubjectCredentials"
+
+
+class JWTPayloadSizeExceededException(ClientError):
+    code = "JWTPayloadSizeExceededException"
+
+
+class OutboundWebIdentityFederationDisabledException(ClientError):
+    code = "OutboundWebIdentityFederationDisabledException"
+    status = 403
+
+
+class RegionDisabledException(ClientError):
+    code = "RegionDisabledException"
+    status = 403
+
+
+class SessionDurationEscalationException(ClientError):
+    code = "SessionDurationEscalationException"
+    status = 403
 
 
 # --- Organizations (JSON: codes end in Exception; HTTP 400 unless AWS says otherwise) ------------
