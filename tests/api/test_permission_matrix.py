@@ -42,6 +42,7 @@ READ_ONLY = (
     "iam:Generate*",  # AWS's ReadOnlyAccess allows iam:Generate* (service last accessed reports)
     "iam:Get*",
     "iam:List*",
+    "iam:Simulate*",  # and the policy simulator
     "organizations:Describe*",
     "organizations:List*",
     "sts:GetAccessKeyInfo",
@@ -116,8 +117,18 @@ def value_for(name: str, shape: Any, account: str) -> Any:
         "DestinationParentId": "ou-abcd-12345678",
         "OrganizationalUnitId": "ou-abcd-12345678",
         "Arn": f"arn:aws:iam::{account}:user/matrix-target",
+        "PolicySourceArn": f"arn:aws:iam::{account}:user/matrix-target",  # the simulator's
         "JobId": "11111111-2222-4333-8444-555555555555",
         "HandshakeId": "h-matrix0000",
+        "SSHPublicKeyId": "APKAMATRIXTARGET0000",  # IDs of at least 20 (24) characters
+        "CertificateId": "MATRIXTARGETCERTIFICATE0",
+        "ServiceSpecificCredentialId": "ACCAMATRIXTARGET00000",
+        "EntityPath": "o-abcdefghij/r-abcd",  # GenerateOrganizationsAccessReport
+        "OpenIDConnectProviderArn": f"arn:aws:iam::{account}:oidc-provider/matrix.example.com",
+        "Url": "https://matrix.example.com",
+        "ThumbprintList": "0" * 40,  # each member of the list
+        "SAMLProviderArn": f"arn:aws:iam::{account}:saml-provider/matrix-target",
+        "SAMLMetadataDocument": "<matrix/>" + " " * 1000,  # unparsable: InvalidInput once authorized
     }
     return specific.get(name, "matrix-target")
 
@@ -241,7 +252,7 @@ def member_admin_session(server: LiveServer) -> dict[str, Any]:
 
 def test_cross_account_role_session(server: LiveServer, member_admin_session: dict[str, Any]) -> None:
     def expected(service: str, op: str) -> bool:
-        if op == "GetSessionToken":
+        if op in ("GetSessionToken", "GetFederationToken"):
             return False  # never with session credentials
         return not (service == "organizations" and op not in MEMBER_ORGANIZATIONS_OPS)
 

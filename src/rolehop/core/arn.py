@@ -30,6 +30,10 @@ def assumed_role_arn(account_id: str, role_name: str, session_name: str) -> str:
     return f"arn:{PARTITION}:sts::{account_id}:assumed-role/{role_name}/{session_name}"
 
 
+def federated_user_arn(account_id: str, name: str) -> str:
+    return f"arn:{PARTITION}:sts::{account_id}:federated-user/{name}"
+
+
 def aws_managed_policy_arn(path: str, name: str) -> str:
     return f"arn:{PARTITION}:iam::aws:policy{path}{name}"
 

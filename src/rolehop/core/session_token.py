@@ -23,9 +23,10 @@ TOKEN_PREFIX = "RH1"  # lets us change the codec later without guessing
 class SessionClaims:
     access_key_id: str  # ASIA…
     account_id: str
-    principal_arn: str  # user/root ARN for GetSessionToken; assumed-role ARN for AssumeRole
-    user_id: str  # AIDA… for users, AROA…:session for roles, account ID for root
-    kind: str  # "user" | "root" | "assumed-role"
+    principal_arn: str  # user/root ARN for GetSessionToken; assumed-role ARN for AssumeRole;
+    # federated-user ARN for GetFederationToken
+    user_id: str  # AIDA… for users, AROA…:session for roles, account ID for root, ACCOUNT:name federated
+    kind: str  # "user" | "root" | "assumed-role" | "federated-user"
     issued_at: int  # epoch seconds
     expires_at: int
     source_arn: str = ""  # the long-term identity behind a GetSessionToken session; the role ARN for roles
@@ -39,6 +40,7 @@ class SessionClaims:
     session_policy_arns: tuple[str, ...] = ()
     chained: bool = False  # assumed with role credentials: capped at one hour
     token_kind: str = "session"  # "session" (GetSessionToken) or "role" (AssumeRole) or "federation"
+    issuer_id: str = ""  # federation: the unique ID of the IAM user who called GetFederationToken ("" root)
     salt: str = ""  # random, sealed in the token: makes the derived secret unique per session
     extra: dict[str, str] = field(default_factory=dict)
 

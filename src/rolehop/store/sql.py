@@ -30,7 +30,10 @@ from rolehop.store.console_store import UserSessionsSqlMixin
 from rolehop.store.credentials_store import CredentialSqlMixin
 from rolehop.store.delegation_store import DelegationSqlMixin
 from rolehop.store.engine import make_engine
+from rolehop.store.federation_store import FederationSqlMixin
 from rolehop.store.handshake_store import HandshakeSqlMixin
+from rolehop.store.iam_credentials_store import IamCredentialSqlMixin
+from rolehop.store.instance_profile_store import InstanceProfileSqlMixin
 from rolehop.store.org_store import OrgSqlMixin
 from rolehop.store.revisions import prepare
 from rolehop.store.rows import insert_unique
@@ -78,6 +81,9 @@ class SqlTx(
     UserSessionsSqlMixin,
     TrailSqlMixin,
     AccessReportSqlMixin,
+    InstanceProfileSqlMixin,
+    FederationSqlMixin,
+    IamCredentialSqlMixin,
 ):
     def __init__(self, conn: Connection) -> None:
         self.c = conn

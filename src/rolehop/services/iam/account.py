@@ -1,4 +1,10 @@
-"""The account itself: aliases and the account summary."""
+"""The account itself: aliases and the account summary.
+
+GetAccountSummary answers every key of botocore's summaryKeyType: counts from the store, quotas as
+rolehop enforces them (AWS's defaults). PolicyVersionsInUse counts the versions of the account's
+customer-managed policies plus each AWS-managed policy attached in the account (docs/decisions.md).
+Families this tree does not hold (identity providers) count 0.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,15 @@ from dataclasses import replace
 
 from rolehop.core.entities import Account
 from rolehop.core.errors import EntityAlreadyExists, NoSuchEntity
+from rolehop.core.policy.validate import (
+    GROUP_INLINE_MAX,
+    MANAGED_POLICY_MAX,
+    ROLE_INLINE_MAX,
+    TRUST_POLICY_MAX,
+    USER_INLINE_MAX,
+)
+from rolehop.services.iam.access_keys import KEYS_PER_USER
+from rolehop.services.iam.policies import MAX_VERSIONS
 from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
@@ -60,9 +75,15 @@ def get_account_summary(call: Call, p: Params) -> Result:
         users = tx.list_identities("user", account)
         groups = tx.list_identities("group", account)
         roles = tx.list_identities("role", account)
+        instance_profiles = tx.list_instance_profiles(account)
+        server_certificates = tx.list_server_certificates(account)
+        root_certificates = tx.signing_certificates_of(account, None)
         policies = tx.list_policies(account)
         root_keys = tx.keys_of(account, None)
         devices = tx.list_mfa_devices(account)
+        versions_in_use = sum(len(tx.list_versions(x.policy_id)) for x in policies) + sum(
+            1 for x in tx.list_policies(None, counted_in=account) if x.attachment_count
+        )
     summary = {
         "Users": len(users),
         "UsersQuota": 5000,
@@ -72,8 +93,24 @@ def get_account_summary(call: Call, p: Params) -> Result:
         "RolesQuota": 1000,
         "Policies": len(policies),
         "PoliciesQuota": 1500,
+        "PolicyVersionsInUse": versions_in_use,
         "PolicyVersionsInUseQuota": 10000,
-        "AccessKeysPerUserQuota": 2,
+        "PolicySizeQuota": MANAGED_POLICY_MAX,
+        "VersionsPerPolicyQuota": MAX_VERSIONS,
+        "UserPolicySizeQuota": USER_INLINE_MAX,
+        "GroupPolicySizeQuota": GROUP_INLINE_MAX,
+        "RolePolicySizeQuota": ROLE_INLINE_MAX,
+        "AssumeRolePolicySizeQuota": TRUST_POLICY_MAX,
+        "ServerCertificates": len(server_certificates),
+        "ServerCertificatesQuota": 20,
+        "SigningCertificatesPerUserQuota": 2,
+        "AccountSigningCertificatesPresent": int(bool(root_certificates)),
+        "AccountPasswordPresent": 0,  # the root user signs in with rolehop's keys, has no password
+        "InstanceProfiles": len(instance_profiles),
+        "InstanceProfilesQuota": 1000,
+        "Providers": 0,
+        "GlobalEndpointTokenVersion": 1,
+        "AccessKeysPerUserQuota": KEYS_PER_USER,
         "GroupsPerUserQuota": 10,
         "AttachedPoliciesPerUserQuota": 10,
         "AttachedPoliciesPerGroupQuota": 10,

@@ -18,6 +18,7 @@ from rolehop.core.policy.validate import (
 )
 from rolehop.services.iam.common import NAME_PARAM, existing, hold, paginate
 from rolehop.services.iam.policy_documents import checked_document, decoded
+from rolehop.services.iam.protected_roles import refuse_if_service_linked
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
@@ -32,6 +33,7 @@ _MAX_CHARS: Mapping[IdentityKind, int] = MappingProxyType(
 
 def _put(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
     owner = existing(call, kind, p[NAME_PARAM[kind]], action)
+    refuse_if_service_linked(owner)
     document = checked_document(decoded(p["PolicyDocument"]), "identity", None, managed=False)
     with call.runtime.store.transaction() as tx:
         hold(tx, owner)  # the size quota covers concurrent puts too
@@ -59,6 +61,7 @@ def _get(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
 
 def _delete(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:
     owner = existing(call, kind, p[NAME_PARAM[kind]], action)
+    refuse_if_service_linked(owner)
     with call.runtime.store.transaction() as tx:
         if tx.get_inline(kind, owner.unique_id, p["PolicyName"]) is None:
             raise NoSuchEntity(f"The {kind} policy with name {p['PolicyName']} cannot be found.")

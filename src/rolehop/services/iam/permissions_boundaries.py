@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Literal
 
 from rolehop.services.iam.common import NAME_PARAM, attachable_policy, existing
+from rolehop.services.iam.protected_roles import refuse_if_service_linked
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
@@ -16,6 +17,7 @@ Bounded = Literal["user", "role"]
 def _put_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
     boundary = p["PermissionsBoundary"]
     target = existing(call, kind, p[NAME_PARAM[kind]], action, {"iam:PermissionsBoundary": boundary})
+    refuse_if_service_linked(target)
     with call.runtime.store.transaction() as tx:
         attachable_policy(tx, boundary, target.account_id)
         tx.update_identity(replace(target, boundary_arn=boundary))
@@ -25,6 +27,7 @@ def _put_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
 
 def _delete_boundary(call: Call, p: Params, kind: Bounded, action: str) -> Result:
     target = existing(call, kind, p[NAME_PARAM[kind]], action)
+    refuse_if_service_linked(target)
     with call.runtime.store.transaction() as tx:
         tx.update_identity(replace(target, boundary_arn=None))
     call.runtime.changed()

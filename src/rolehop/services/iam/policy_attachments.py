@@ -10,6 +10,7 @@ from rolehop.core.errors import LimitExceeded, NoSuchEntity
 from rolehop.services.iam.common import NAME_PARAM, attachable_policy, check_path, existing, hold, paginate
 from rolehop.services.iam.policies import existing_policy
 from rolehop.services.iam.policy_documents import checked_policy_arn
+from rolehop.services.iam.protected_roles import refuse_if_service_linked
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
 
@@ -19,7 +20,9 @@ MANAGED_PER_IDENTITY = 10
 def _policy_and_target(call: Call, p: Params, kind: IdentityKind, action: str) -> tuple[str, Identity]:
     """The policy ARN (checked) and the identity, once `action` is allowed on it for that policy."""
     policy_arn = checked_policy_arn(p["PolicyArn"])
-    return policy_arn, existing(call, kind, p[NAME_PARAM[kind]], action, {"iam:PolicyARN": policy_arn})
+    target = existing(call, kind, p[NAME_PARAM[kind]], action, {"iam:PolicyARN": policy_arn})
+    refuse_if_service_linked(target)
+    return policy_arn, target
 
 
 def _attach(call: Call, p: Params, kind: IdentityKind, action: str) -> Result:

@@ -22,6 +22,7 @@ from rolehop.services.iam.common import (
     tag_shapes,
 )
 from rolehop.services.iam.policy_documents import checked_document, decoded
+from rolehop.services.iam.protected_roles import refuse_if_service_linked
 from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result, operation
@@ -102,6 +103,8 @@ def list_roles(call: Call, p: Params) -> Result:
 @operation("iam", "UpdateRole")
 def update_role(call: Call, p: Params) -> Result:
     role = existing(call, "role", p["RoleName"], "iam:UpdateRole")
+    if p.get("MaxSessionDuration"):  # a service-linked role's description may change, nothing else
+        refuse_if_service_linked(role)
     changed = replace(
         role,
         description=p.get("Description", role.description),
@@ -126,6 +129,7 @@ def update_role_description(call: Call, p: Params) -> Result:
 @operation("iam", "UpdateAssumeRolePolicy")
 def update_assume_role_policy(call: Call, p: Params) -> Result:
     role = existing(call, "role", p["RoleName"], "iam:UpdateAssumeRolePolicy")
+    refuse_if_service_linked(role)
     trust = trust_document(p["PolicyDocument"])
     with call.runtime.store.transaction() as tx:
         tx.update_identity(replace(role, trust_policy=trust))
@@ -136,12 +140,15 @@ def update_assume_role_policy(call: Call, p: Params) -> Result:
 @operation("iam", "DeleteRole")
 def delete_role(call: Call, p: Params) -> Result:
     role = existing(call, "role", p["RoleName"], "iam:DeleteRole")
+    refuse_if_service_linked(role)  # DeleteServiceLinkedRole deletes those
     with call.runtime.store.transaction() as tx:
         hold(tx, role)  # no policy is attached or put while this checks and deletes
         if tx.attached_policies("role", role.unique_id):
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
         if tx.list_inline("role", role.unique_id):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if tx.instance_profiles_of_role(role.unique_id):
+            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
         tx.delete_identity(role.unique_id)
     call.runtime.changed()
     return {}

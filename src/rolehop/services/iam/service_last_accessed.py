@@ -103,7 +103,7 @@ def get_service_last_accessed_details(call: Call, p: Params) -> Result:
     authorize(call, "iam:GetServiceLastAccessedDetails", "*")
     job, report = _completed(call, p["JobId"])
     services = [_service_shape(s) for s in report["services"]]
-    page, more = _page(services, p)
+    page, more = page_of(services, p)
     result: dict[str, Any] = {
         "JobStatus": report["status"],
         "JobType": job.granularity,
@@ -129,7 +129,7 @@ def get_service_last_accessed_details_with_entities(call: Call, p: Params) -> Re
         (e for e in shapes if "LastAuthenticated" in e), key=lambda e: e["LastAuthenticated"], reverse=True
     )
     never = sorted((e for e in shapes if "LastAuthenticated" not in e), key=lambda e: e["EntityInfo"]["Name"])
-    page, more = _page(accessed + never, p)
+    page, more = page_of(accessed + never, p)
     result: dict[str, Any] = {
         "JobStatus": report["status"],
         "JobCreationDate": job.created_at,
@@ -154,7 +154,13 @@ def _completed(call: Call, job_id: str) -> tuple[AccessReportJob, dict[str, Any]
         job = tx.get_access_report_job(job_id)
     expired = job is not None and job.created_at < call.now - timedelta(days=JOB_DAYS)
     missing = NoSuchEntity(f"The job with ID {job_id} cannot be found.")
-    if job is None or expired or job.account_id != call.caller.account_id or job.owner_arn != call.caller.arn:
+    if (
+        job is None
+        or expired
+        or job.account_id != call.caller.account_id
+        or job.owner_arn != call.caller.arn
+        or job.granularity not in (SERVICE_LEVEL, ACTION_LEVEL)  # the table also holds other reports
+    ):
         raise missing
     if job.report is None:
         rt.trail.flush()  # this node's records still waiting for their batch belong in the report
@@ -167,7 +173,7 @@ def _completed(call: Call, job_id: str) -> tuple[AccessReportJob, dict[str, Any]
     return job, json.loads(job.report)
 
 
-def _page(items: list[dict[str, Any]], p: Params) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def page_of(items: list[dict[str, Any]], p: Params) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """IAM's MaxItems/Marker paging over a completed report (which never changes: positions hold)."""
     start = 0
     marker = p.get("Marker")

@@ -94,6 +94,12 @@ def delete_user(call: Call, p: Params) -> Result:
             raise DeleteConflict("Cannot delete entity, must delete login profile first.")
         if tx.mfa_devices_of(user.unique_id):
             raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
+        if tx.signing_certificates_of(user.account_id, user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must delete signing certificates first.")
+        if tx.ssh_keys_of(user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must delete SSH public keys first.")
+        if tx.service_credentials_of(user.account_id, user.unique_id):
+            raise DeleteConflict("Cannot delete entity, must delete service specific credentials first.")
         tx.delete_identity(user.unique_id)
     call.runtime.changed()
     return {}

@@ -64,8 +64,10 @@ def caller_from_claims(rt: Runtime, claims: SessionClaims) -> Caller:
     """The principal a session speaks for; its identity (user or role) is looked up, cached."""
     source = claims.source_arn or claims.principal_arn
     identity = None
-    if claims.kind != "root":
-        unique_id = claims.user_id.split(":", 1)[0]
+    # a federated user's session speaks for the IAM user who asked for it (none: the root user)
+    federated = claims.kind == "federated-user"
+    if claims.kind != "root" and not (federated and not claims.issuer_id):
+        unique_id = claims.issuer_id if federated else claims.user_id.split(":", 1)[0]
 
         def load() -> Identity | None:
             with rt.store.transaction() as tx:
@@ -138,8 +140,16 @@ def authenticate(
 
 def check_session_scope(caller: Caller, service: str, action: str) -> None:
     """GetSessionToken credentials reach IAM only when MFA was given, and of STS only AssumeRole
-    and GetCallerIdentity (STS API reference, GetSessionToken). IAM answers the token as invalid."""
+    and GetCallerIdentity (STS API reference, GetSessionToken). IAM answers the token as invalid.
+    GetFederationToken credentials reach no IAM operation and of STS only GetCallerIdentity (STS API
+    reference, GetFederationToken)."""
     claims = caller.claims
+    if claims is not None and claims.token_kind == "federation":
+        if service == "iam":
+            raise InvalidClientTokenId(INVALID_TOKEN)
+        if service == "sts" and action != "GetCallerIdentity":
+            raise AccessDenied(f"Cannot call {action} with session credentials")
+        return
     if claims is None or claims.token_kind != "session":
         return
     if service == "iam" and not claims.mfa_authenticated:

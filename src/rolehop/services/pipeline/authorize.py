@@ -28,7 +28,9 @@ ROOT_IN_OWN_ACCOUNT = parse_policy(
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
     name="root",
 )
-_PRINCIPAL_TYPE = MappingProxyType({"root": "Account", "user": "User", "assumed-role": "AssumedRole"})
+_PRINCIPAL_TYPE = MappingProxyType(
+    {"root": "Account", "user": "User", "assumed-role": "AssumedRole", "federated-user": "FederatedUser"}
+)
 _AWS_OWNED = "aws"  # the account of AWS-managed policies' ARNs
 _ALLOWS_NOTHING = '{"Statement":[]}'
 
@@ -72,7 +74,10 @@ def _identity_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[tuple[Polic
 def _session_policies(rt: Runtime, tx: Tx, caller: Caller) -> tuple[Policy, ...]:
     claims = caller.claims
     if claims is None or (not claims.session_policy and not claims.session_policy_arns):
-        return ()
+        # a federated user's session without session policies has no permissions (STS API
+        # reference, GetFederationToken): its session layer allows nothing
+        federated = claims is not None and claims.token_kind == "federation"
+        return (compiled(rt, _ALLOWS_NOTHING, "session-policy"),) if federated else ()
     docs = []
     if claims.session_policy:
         docs.append(compiled(rt, claims.session_policy, "session-policy"))
@@ -107,17 +112,21 @@ def policy_set(
             return identity, boundary, _session_policies(rt, tx, caller)
 
     claims = caller.claims
-    # sessions of one principal with the same session policies share compiled policies
+    # sessions of one principal with the same session policies share compiled policies; a federated
+    # user's ID ("ACCOUNT:name") is any caller's choice, so its sessions are keyed by their issuer too
+    principal = (
+        f"{caller.user_id}@{claims.issuer_id or 'root'}"
+        if claims and caller.kind == "federated-user"
+        else caller.user_id
+    )
     key: PrincipalKey = (
-        (caller.user_id, claims.session_policy, claims.session_policy_arns)
-        if claims
-        else (caller.user_id, "", ())
+        (principal, claims.session_policy, claims.session_policy_arns) if claims else (principal, "", ())
     )
     scps = control_policies(rt, caller.account_id, SCP)
 
     def build() -> PolicySet:
         identity, boundary, session = rt.caches.principal_policies.get(key, load)
-        if caller.is_root:
+        if caller.is_root or caller.federated_by_root:
             identity = (ROOT_IN_OWN_ACCOUNT,)  # everything in its account, except what an SCP denies
         return PolicySet(
             identity=identity,

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from rolehop.core.arn import root_arn
 from rolehop.core.errors import AwsError
 from rolehop.core.trail_chain import canonical
 from rolehop.services.pipeline.call import Call
@@ -161,7 +162,12 @@ def records_response(service: str, operation: str) -> bool:
 def user_identity(caller: Caller) -> dict[str, Any]:
     """CloudTrail's userIdentity of an authenticated caller."""
     identity: dict[str, Any] = {
-        "type": {"root": "Root", "user": "IAMUser", "assumed-role": "AssumedRole"}[caller.kind],
+        "type": {
+            "root": "Root",
+            "user": "IAMUser",
+            "assumed-role": "AssumedRole",
+            "federated-user": "FederatedUser",
+        }[caller.kind],
         "principalId": caller.user_id,
         "arn": caller.arn,
         "accountId": caller.account_id,
@@ -183,6 +189,8 @@ def user_identity(caller: Caller) -> dict[str, Any]:
                 "userName": role.name,
             }
             context["webIdFederationData"] = {}
+        elif caller.kind == "federated-user":
+            context["sessionIssuer"] = _federation_issuer(caller)
         context["attributes"] = {
             "creationDate": trail_time(datetime.fromtimestamp(claims.issued_at, tz=UTC)),
             "mfaAuthenticated": "true" if claims.mfa_authenticated else "false",
@@ -193,6 +201,25 @@ def user_identity(caller: Caller) -> dict[str, Any]:
     return identity
 
 
+def _federation_issuer(caller: Caller) -> dict[str, Any]:
+    """The IAM user (or root user) who called GetFederationToken, as CloudTrail's sessionIssuer."""
+    user = caller.identity
+    if user is None:
+        return {
+            "type": "Root",
+            "principalId": caller.account_id,
+            "arn": root_arn(caller.account_id),
+            "accountId": caller.account_id,
+        }
+    return {
+        "type": "IAMUser",
+        "principalId": user.unique_id,
+        "arn": user.arn,
+        "accountId": user.account_id,
+        "userName": user.name,
+    }
+
+
 def account_identity(caller: Caller) -> dict[str, Any]:
     """The caller as the other account's record of a cross-account call shows it: its account and
     principal ID, nothing more."""
@@ -201,7 +228,7 @@ def account_identity(caller: Caller) -> dict[str, Any]:
 
 def issuer_arn(caller: Caller) -> str:
     """The user or role behind a caller: what "last used" and a role's or user's events are keyed by."""
-    if caller.kind == "assumed-role" and caller.identity is not None:
+    if caller.kind in ("assumed-role", "federated-user") and caller.identity is not None:
         return caller.identity.arn
     return caller.arn
 

@@ -6,6 +6,7 @@ keeps it. rolehop.store implements them (SQLite or PostgreSQL through SQLAlchemy
     trail          TrailTx: the audit trail (CloudTrail records on hash chains, digests, keys)
     console        ConsoleStore: console sessions and role history; UserSessionsTx (part of Tx):
                    ending a user's sessions when their credentials change
+    federation     FederationTx (part of Tx): IAM's OIDC and SAML identity providers
     meter          Meter: the events services count for operators (decisions, credentials issued,
                    failed MFA codes and passwords); rolehop.metrics implements it
 """

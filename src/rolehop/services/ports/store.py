@@ -30,13 +30,27 @@ from rolehop.core.entities import (
 from rolehop.core.passwords import PasswordPolicy
 from rolehop.services.ports.console import UserSessionsTx
 from rolehop.services.ports.delegation import DelegationTx
+from rolehop.services.ports.federation import FederationTx
 from rolehop.services.ports.handshakes import HandshakeTx
+from rolehop.services.ports.iam_credentials import IamCredentialTx
+from rolehop.services.ports.instance_profiles import InstanceProfileTx
 from rolehop.services.ports.organizations import OrgTx
 from rolehop.services.ports.service_last_accessed import AccessReportTx
 from rolehop.services.ports.trail import TrailTx
 
 
-class Tx(OrgTx, HandshakeTx, DelegationTx, UserSessionsTx, TrailTx, AccessReportTx, Protocol):
+class Tx(
+    OrgTx,
+    HandshakeTx,
+    DelegationTx,
+    UserSessionsTx,
+    TrailTx,
+    AccessReportTx,
+    InstanceProfileTx,
+    FederationTx,
+    IamCredentialTx,
+    Protocol,
+):
     # Row locks. A transaction that checks something before it writes (a quota, that nothing refers
     # to a row it deletes) locks the row that owns it first: until the transaction ends, every other
     # transaction locking it, or adding rows that refer to it, waits, on any node. Each returns the row
