@@ -38,6 +38,7 @@ from rolehop.services.iam.common import (
     existing,
     hold,
     paginate,
+    remove_tag_keys,
     request_tag_context,
     tag_shapes,
     tags_param,
@@ -379,8 +380,7 @@ def untag_server_certificate(call: Call, p: Params) -> Result:
         call, p["ServerCertificateName"], "iam:UntagServerCertificate", {"aws:TagKeys": keys}
     )
     with call.runtime.store.transaction() as tx:
-        current = {t.key.lower(): t.key for t in tx.tags_of(KIND, cert.cert_id)}
-        tx.remove_tags(KIND, cert.cert_id, [current[k.lower()] for k in keys if k.lower() in current])
+        remove_tag_keys(tx, KIND, cert.cert_id, keys)
     call.runtime.changed()
     return {}
 

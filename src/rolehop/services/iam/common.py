@@ -112,6 +112,13 @@ def add_tags(tx: Tx, kind: str, resource_id: str, tags: list[Tag]) -> None:
     tx.set_tags(kind, resource_id, tags)
 
 
+def remove_tag_keys(tx: Tx, kind: str, resource_id: str, keys: list[str]) -> None:
+    """Removes the tags named by `keys`, whatever their case (IAM tag keys are case-insensitive);
+    keys the resource does not have are ignored, as IAM ignores them."""
+    present = {t.key.lower(): t.key for t in tx.tags_of(kind, resource_id)}
+    tx.remove_tags(kind, resource_id, [present[k.lower()] for k in keys if k.lower() in present])
+
+
 def tag_shapes(tags: list[Tag]) -> list[dict[str, str]]:
     return [{"Key": t.key, "Value": t.value} for t in tags]
 

@@ -11,7 +11,14 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from rolehop.core.arn import PARTITION
 from rolehop.core.errors import InvalidInput, NoSuchEntity
-from rolehop.services.iam.common import add_tags, paginate, request_tag_context, tag_shapes, tags_param
+from rolehop.services.iam.common import (
+    add_tags,
+    paginate,
+    remove_tag_keys,
+    request_tag_context,
+    tag_shapes,
+    tags_param,
+)
 from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result
@@ -97,8 +104,7 @@ def untag(
     keys = list(p["TagKeys"])
     found = find(call, kind, p[arn_param], action, get, {"aws:TagKeys": keys})
     with call.runtime.store.transaction() as tx:
-        present = {t.key.lower(): t.key for t in tx.tags_of(kind, found.provider_id)}
-        tx.remove_tags(kind, found.provider_id, [present[k.lower()] for k in keys if k.lower() in present])
+        remove_tag_keys(tx, kind, found.provider_id, keys)
     call.runtime.changed()
     return {}
 

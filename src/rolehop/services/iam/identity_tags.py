@@ -11,6 +11,7 @@ from rolehop.services.iam.common import (
     existing,
     hold,
     paginate,
+    remove_tag_keys,
     request_tag_context,
     tag_shapes,
     tags_param,
@@ -35,8 +36,7 @@ def _untag(call: Call, p: Params, kind: Taggable, action: str) -> Result:
     keys = list(p["TagKeys"])
     target = existing(call, kind, p[NAME_PARAM[kind]], action, {"aws:TagKeys": keys})
     with call.runtime.store.transaction() as tx:
-        present = {t.key.lower(): t.key for t in tx.tags_of(kind, target.unique_id)}
-        tx.remove_tags(kind, target.unique_id, [present[k.lower()] for k in keys if k.lower() in present])
+        remove_tag_keys(tx, kind, target.unique_id, keys)
     call.runtime.changed()
     return {}
 

@@ -15,6 +15,7 @@ from rolehop.services.iam.common import (
     existing,
     hold,
     paginate,
+    remove_tag_keys,
     request_tag_context,
     tag_shapes,
     tags_param,
@@ -200,8 +201,7 @@ def untag_instance_profile(call: Call, p: Params) -> Result:
     keys = list(p["TagKeys"])
     profile = _existing(call, p["InstanceProfileName"], "iam:UntagInstanceProfile", {"aws:TagKeys": keys})
     with call.runtime.store.transaction() as tx:
-        present = {t.key.lower(): t.key for t in tx.tags_of(KIND, profile.profile_id)}
-        tx.remove_tags(KIND, profile.profile_id, [present[k.lower()] for k in keys if k.lower() in present])
+        remove_tag_keys(tx, KIND, profile.profile_id, keys)
     call.runtime.changed()
     return {}
 

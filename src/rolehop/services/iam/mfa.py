@@ -33,6 +33,7 @@ from rolehop.services.iam.common import (
     existing,
     hold,
     paginate,
+    remove_tag_keys,
     tag_shapes,
     tags_param,
 )
@@ -287,10 +288,7 @@ def tag_mfa_device(call: Call, p: Params) -> Result:
 def untag_mfa_device(call: Call, p: Params) -> Result:
     device = _tagged_device(call, p, "iam:UntagMFADevice")
     with call.runtime.store.transaction() as tx:
-        present = {t.key.lower(): t.key for t in tx.tags_of("mfa", device.device_id)}
-        tx.remove_tags(
-            "mfa", device.device_id, [present[k.lower()] for k in p["TagKeys"] if k.lower() in present]
-        )
+        remove_tag_keys(tx, "mfa", device.device_id, list(p["TagKeys"]))
     return {}
 
 

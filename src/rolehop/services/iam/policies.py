@@ -16,6 +16,7 @@ from rolehop.services.iam.common import (
     check_new_path,
     check_path,
     paginate,
+    remove_tag_keys,
     request_tag_context,
     tag_shapes,
     tags_param,
@@ -224,12 +225,7 @@ def tag_policy(call: Call, p: Params) -> Result:
 def untag_policy(call: Call, p: Params) -> Result:
     policy = _customer(existing_policy(call, p["PolicyArn"], "iam:UntagPolicy"))
     with call.runtime.store.transaction() as tx:
-        existing_keys = {t.key.lower(): t.key for t in tx.tags_of("policy", policy.policy_id)}
-        tx.remove_tags(
-            "policy",
-            policy.policy_id,
-            [existing_keys[k.lower()] for k in p["TagKeys"] if k.lower() in existing_keys],
-        )
+        remove_tag_keys(tx, "policy", policy.policy_id, list(p["TagKeys"]))
     return {}
 
 
