@@ -34,6 +34,7 @@ from rolehop.core.ids import unique_id
 from rolehop.core.keyring import key_id_of
 from rolehop.services.iam.common import (
     add_tags,
+    authorize_tagged,
     check_path,
     existing,
     hold,
@@ -234,9 +235,9 @@ def _existing_server(
     with call.runtime.store.transaction() as tx:
         found = tx.get_server_certificate(account, name)
         tags = tx.tags_of(KIND, found.cert_id) if found else []
-    full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
-    full.update(context or {})
-    authorize(call, action, found.arn if found else arn.iam_arn(account, KIND, "/", name), context=full)
+    authorize_tagged(
+        call, action, found.arn if found else arn.iam_arn(account, KIND, "/", name), tags, context
+    )
     if found is None:
         raise NoSuchEntity(f"The Server Certificate with name {name} cannot be found.")
     return found

@@ -123,6 +123,15 @@ def tag_shapes(tags: list[Tag]) -> list[dict[str, str]]:
     return [{"Key": t.key, "Value": t.value} for t in tags]
 
 
+def authorize_tagged(
+    call: Call, action: str, resource_arn: str, tags: list[Tag], context: dict[str, str | list[str]] | None
+) -> None:
+    """Authorizes `action` on a resource whose tags are aws:ResourceTag/… in the request context."""
+    full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
+    full.update(context or {})
+    authorize(call, action, resource_arn, context=full)
+
+
 def existing(
     call: Call, kind: IdentityKind, name: str, action: str, context: dict[str, str | list[str]] | None = None
 ) -> Identity:
@@ -130,14 +139,8 @@ def existing(
     with call.runtime.store.transaction() as tx:
         found = tx.get_identity(kind, call.caller.account_id, name)
         tags = tx.tags_of(kind, found.unique_id) if found else []
-    full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
-    full.update(context or {})
-    authorize(
-        call,
-        action,
-        found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name),
-        context=full,
-    )
+    target = found.arn if found else arn.iam_arn(call.caller.account_id, kind, "/", name)
+    authorize_tagged(call, action, target, tags, context)
     if found is None:
         raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
     return found

@@ -13,13 +13,13 @@ from rolehop.core.arn import PARTITION
 from rolehop.core.errors import InvalidInput, NoSuchEntity
 from rolehop.services.iam.common import (
     add_tags,
+    authorize_tagged,
     paginate,
     remove_tag_keys,
     request_tag_context,
     tag_shapes,
     tags_param,
 )
-from rolehop.services.pipeline.authorize import authorize
 from rolehop.services.pipeline.call import Call
 from rolehop.services.pipeline.registry import Params, Result
 from rolehop.services.ports.store import Tx
@@ -71,9 +71,7 @@ def find(
         if found is not None and found.account_id != call.caller.account_id:
             found = None
         tags = tx.tags_of(kind, found.provider_id) if found is not None else []
-    full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
-    full.update(context or {})
-    authorize(call, action, provider_arn, context=full)
+    authorize_tagged(call, action, provider_arn, tags, context)
     if found is None:
         raise not_found(kind, provider_arn)
     return found

@@ -11,6 +11,7 @@ from rolehop.core.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from rolehop.core.ids import INSTANCE_PROFILE_PREFIX, unique_id
 from rolehop.services.iam.common import (
     add_tags,
+    authorize_tagged,
     check_path,
     existing,
     hold,
@@ -61,10 +62,8 @@ def _existing(
     with call.runtime.store.transaction() as tx:
         found = tx.get_instance_profile(account, name)
         tags = tx.tags_of(KIND, found.profile_id) if found else []
-    full: dict[str, str | list[str]] = {f"aws:ResourceTag/{t.key}": t.value for t in tags}
-    full.update(context or {})
     target = found.arn if found else arn.iam_arn(account, KIND, "/", name)
-    authorize(call, action, target, context=full)
+    authorize_tagged(call, action, target, tags, context)
     if found is None:
         raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
     return found
