@@ -26,6 +26,10 @@ def new_root_id(random_bytes: bytes) -> str:
     return "r-" + alnum(random_bytes[:4])
 
 
+def new_policy_id(random_bytes: bytes) -> str:
+    return "p-" + alnum(random_bytes[:8])
+
+
 def new_ou_id(root: str, random_bytes: bytes) -> str:
     return f"ou-{root[2:]}-{alnum(random_bytes[:8])}"
 

@@ -22,7 +22,7 @@ from rolehop.core.entities import Account, Identity, InlinePolicy, LoginProfile,
 from rolehop.core.errors import AwsError
 from rolehop.core.ids import GROUP_PREFIX, POLICY_PREFIX, ROLE_PREFIX, USER_PREFIX, unique_id
 from rolehop.core.org_policy_syntax import POLICY_TYPES
-from rolehop.core.organization import Organization, OrgPolicy, OrgUnit, alnum, new_ou_id
+from rolehop.core.organization import Organization, OrgPolicy, OrgUnit, new_ou_id, new_policy_id
 from rolehop.core.passwords import SYMBOLS, PasswordPolicy, check_password
 from rolehop.services.admin.org_file import SpecError, iam_text, org_text
 from rolehop.services.admin.org_file import parse_spec as parse_spec
@@ -268,7 +268,7 @@ class _Executor:
         want: OrgPolicySpec = change.desired
         if change.action == "create":
             policy = OrgPolicy(
-                "p-" + alnum(self.rt.random(8)),
+                new_policy_id(self.rt.random(8)),
                 want.name,
                 want.policy_type,
                 org_text(want.content),

@@ -33,7 +33,7 @@ from rolehop.core.errors import (
 )
 from rolehop.core.ids import is_account_id
 from rolehop.core.org_policy_syntax import ATTACHED_MAX, CONTENT_MAX, POLICIES_MAX, management_policy_fault
-from rolehop.core.organization import RCP, SCP, Organization, OrgPolicy
+from rolehop.core.organization import RCP, SCP, Organization, OrgPolicy, new_policy_id
 from rolehop.core.policy.validate import SCP_MALFORMED, SCP_TOO_LARGE, validate_policy
 from rolehop.services.organizations.common import management_only
 from rolehop.services.organizations.paging import page
@@ -131,7 +131,7 @@ def create_policy(call: Call, p: Params) -> Result:
     content = str(p["Content"])
     validate_policy_content(policy_type, content)
     policy = OrgPolicy(
-        "p-" + call.runtime.random(6).hex(),
+        new_policy_id(call.runtime.random(8)),
         p["Name"],
         policy_type,
         content,
